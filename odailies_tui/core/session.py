@@ -1,0 +1,41 @@
+"""Session: everything the app knows about one project, wired together (no Textual)."""
+
+from __future__ import annotations
+
+import httpx
+
+from odailies_tui.api.client import ODailiesClient
+from odailies_tui.connection import Connection
+from odailies_tui.core.jobboard import JobBoard
+
+
+class Session:
+    """One project's client and state objects; the UI reads them and sends intents."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        interval: float = 2.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        demo: bool = False,
+    ) -> None:
+        self.connection = connection
+        self.demo = demo
+        self.client = ODailiesClient(connection.base_url, connection.project_id,
+                                     connection.token, transport=transport)
+        self.board = JobBoard(self.client, interval=interval)
+
+    def __repr__(self) -> str:
+        return f"Session({self.connection!r})"
+
+    @property
+    def title(self) -> str:
+        """What to call this project on screen (never the token)."""
+        conn = self.connection
+        name = conn.label or conn.project_id
+        return f"{name} (simulator)" if self.demo else name
+
+    async def aclose(self) -> None:
+        """Close network resources."""
+        await self.client.aclose()

@@ -1,0 +1,178 @@
+"""The Textual app: one main screen whose views (Jobs, Clips, Uploads…) ``tab`` cycles."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Static
+
+from odailies_tui.core.session import Session
+from odailies_tui.ui.help_screen import HelpScreen
+from odailies_tui.ui.jobs_view import JobsView
+from odailies_tui.ui.messages import JobsPolled
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A view ``tab`` can reach: its id, tab label and how to build it from the session."""
+
+    id: str
+    label: str
+    build: Callable[[Session], Widget]
+
+
+#: the views in ``tab`` order; later features append theirs
+VIEWS: list[ViewSpec] = [
+    ViewSpec("jobs", "Jobs", lambda session: JobsView(session.board, id="jobs")),
+]
+
+
+def stylesheet() -> str:
+    """Path of the app's .tcss, shipped inside the package."""
+    return str(files("odailies_tui.styles").joinpath("app.tcss"))
+
+
+class TitleBar(Static):
+    """Project name and the views, the current one highlighted."""
+
+    def show(self, title: str, current: str) -> None:
+        parts = [f"[b]odailies-tui[/b] · {_escape(title)}  "]
+        for spec in VIEWS:
+            if spec.id == current:
+                parts.append(f"[reverse] {spec.label} [/reverse]")
+            else:
+                parts.append(f" {spec.label} ")
+        parts.append("  [dim]tab switches · ? keys[/dim]")
+        self.update("".join(parts))
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")
+
+
+class MainScreen(Screen[None]):
+    """Title bar, the current view, the footer."""
+
+    BINDINGS = [
+        Binding("tab", "next_view(1)", "Next view", priority=False),
+        Binding("shift+tab", "next_view(-1)", "Previous view", show=False),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(id="title-bar")
+        with ContentSwitcher(initial=VIEWS[0].id, id="views"):
+            for spec in VIEWS:
+                yield spec.build(self.session)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_current()
+
+    @property
+    def current_view(self) -> str:
+        return self.query_one("#views", ContentSwitcher).current or VIEWS[0].id
+
+    def action_next_view(self, step: int) -> None:
+        ids = [spec.id for spec in VIEWS]
+        index = ids.index(self.current_view) if self.current_view in ids else 0
+        self.show_view(ids[(index + step) % len(ids)])
+
+    def show_view(self, view_id: str) -> None:
+        """Bring view ``view_id`` to the front and focus it."""
+        self.query_one("#views", ContentSwitcher).current = view_id
+        self._show_current()
+
+    def _show_current(self) -> None:
+        self.query_one(TitleBar).show(self.session.title, self.current_view)
+        view = self.query_one(f"#{self.current_view}")
+        focusable = [w for w in view.query("*") if w.focusable]
+        if focusable:
+            focusable[0].focus()
+
+
+class ODailiesApp(App[None]):
+    """odailies-tui."""
+
+    CSS_PATH = stylesheet()
+    TITLE = "odailies-tui"
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Keys"),
+        Binding("r", "refresh_jobs", "Refresh", show=False),
+    ]
+
+    def __init__(self, session: Session, *, demo: bool = False) -> None:
+        super().__init__()
+        self.session = session
+        self.demo = demo
+        self._poll_timer: Timer | None = None
+        self.sub_title = session.title
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(self.session)
+
+    @property
+    def main_screen(self) -> MainScreen:
+        return self.screen_stack[0]  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self.poll_jobs()
+
+    async def on_unmount(self) -> None:
+        await self.session.aclose()
+
+    # -- jobs polling: one at a time; the finished poll arms the next ----------------------
+
+    @work(exclusive=True, group="jobs-poll", exit_on_error=False, description="poll jobs")
+    async def poll_jobs(self, full: bool | None = None) -> None:
+        """Poll once, hand the result to the Jobs view, then schedule the next poll."""
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
+        board = self.session.board
+        result = await board.poll(full=full)
+        delay = board.next_interval()
+        view = self._jobs_view()
+        if view is not None:
+            view.next_poll_at = time.monotonic() + delay
+            view.post_message(JobsPolled(result))
+        self._poll_timer = self.set_timer(delay, self.poll_jobs)
+
+    def _jobs_view(self) -> JobsView | None:
+        try:
+            return self.main_screen.query_one(JobsView)
+        except Exception:
+            return None
+
+    def action_refresh_jobs(self) -> None:
+        """``r``: poll now."""
+        self.poll_jobs()
+
+    def action_help(self) -> None:
+        """``?``: every key that works here."""
+        rows: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.description in seen:
+                continue
+            seen.add(binding.description)
+            rows.append((self.get_key_display(binding), binding.description))
+        rows.append(("ctrl+p", "Command palette"))
+        title = self.main_screen.current_view.capitalize() if self.screen_stack else "Keys"
+        self.push_screen(HelpScreen(title, rows))
