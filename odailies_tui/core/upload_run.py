@@ -1,0 +1,491 @@
+"""Upload running: signed URL per file right before its PUT, streamed body, retries, progress.
+
+``UploadBatch`` owns one ``UploadItem`` per planned file and runs them a few at a time. A UI
+watches it through ``add_listener`` (called at most ``notify_interval`` apart for byte
+progress, at once for state changes) and reads the items and totals; it never needs to poll
+internals.
+
+PUTs go through the batch's own ``httpx.AsyncClient``: no API token, no cookies, no redirects,
+timeouts for big files on slow links. The body is read from disk a chunk at a time (one chunk
+read ahead), with an explicit ``Content-Length`` so nothing is sent chunked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.cookiejar
+import logging
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import httpx
+
+from odailies_tui.api.client import USER_AGENT
+from odailies_tui.api.errors import (
+    ApiError,
+    InvalidToken,
+    NetworkError,
+    PermissionDenied,
+    ServerError,
+)
+from odailies_tui.api.models import UploadTicket
+from odailies_tui.api.redact import redact
+from odailies_tui.core.upload_plan import PlannedFile
+
+log = logging.getLogger("odailies_tui.upload")
+
+CHUNK_SIZE = 1024 * 1024
+CONTENT_TYPE = "application/octet-stream"
+
+
+def upload_timeout() -> httpx.Timeout:
+    """Timeouts for PUTs of big files on slow links.
+
+    ``write`` bounds each chunk (1 MiB at ~10 KB/s still fits), ``read`` the wait for the
+    answer after the last byte (object stores may take a while to commit GBs).
+    """
+    return httpx.Timeout(connect=15.0, write=120.0, read=600.0, pool=None)
+
+
+class UrlSource(Protocol):
+    """What the runner needs from the API client."""
+
+    async def upload_url(self, path: str) -> UploadTicket: ...
+
+
+class ItemState(StrEnum):
+    """Where one file stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RateMeter:
+    """Throughput smoothed with an exponential moving average over time (bytes/s)."""
+
+    def __init__(self, half_life: float = 3.0, min_interval: float = 0.25) -> None:
+        self.half_life = half_life
+        self.min_interval = min_interval
+        self.rate: float | None = None
+        self._t: float | None = None
+        self._n = 0
+
+    def reset(self, now: float, total: int = 0) -> None:
+        """Start measuring again from ``total`` bytes at ``now`` (keeps no rate)."""
+        self.rate, self._t, self._n = None, now, total
+
+    def update(self, total: int, now: float) -> None:
+        """Feed the running byte count."""
+        if self._t is None:
+            self.reset(now, total)
+            return
+        dt = now - self._t
+        if dt < self.min_interval:
+            return
+        sample = max(total - self._n, 0) / dt
+        if self.rate is None:
+            self.rate = sample
+        else:
+            alpha = 1.0 - 0.5 ** (dt / self.half_life)
+            self.rate += alpha * (sample - self.rate)
+        self._t, self._n = now, total
+
+
+@dataclass(eq=False)
+class UploadItem:
+    """One file's upload, as a UI shows it."""
+
+    file: PlannedFile
+    state: ItemState = ItemState.QUEUED
+    bytes_sent: int = 0
+    attempts: int = 0
+    #: why it failed (FAILED), or what happened last (a retry, a fresh URL...)
+    reason: str = ""
+    note: str = ""
+    started_at: float | None = None
+    finished_at: float | None = None
+    meter: RateMeter = field(default_factory=RateMeter, repr=False)
+
+    @property
+    def total(self) -> int:
+        return self.file.size
+
+    @property
+    def dest(self) -> str:
+        return self.file.dest
+
+    @property
+    def fraction(self) -> float:
+        """0.0 – 1.0."""
+        return 1.0 if self.total == 0 else min(self.bytes_sent / self.total, 1.0)
+
+    @property
+    def rate(self) -> float | None:
+        """Smoothed bytes per second while running; the average once done."""
+        if self.state is ItemState.DONE and self.started_at is not None \
+                and self.finished_at is not None and self.finished_at > self.started_at:
+            return self.total / (self.finished_at - self.started_at)
+        return self.meter.rate if self.state is ItemState.RUNNING else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Estimated seconds left (None when unknown)."""
+        if self.state is ItemState.DONE:
+            return 0.0
+        rate = self.rate
+        if self.state is not ItemState.RUNNING or not rate:
+            return None
+        return max(self.total - self.bytes_sent, 0) / rate
+
+    @property
+    def elapsed(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at if self.finished_at is not None else time.monotonic()
+        return end - self.started_at
+
+
+class _Retry(Exception):
+    """This attempt failed in a way a fresh URL and another try may fix."""
+
+
+class _Fatal(Exception):
+    """This file cannot be sent (retrying will not help)."""
+
+
+class _StopBatch(Exception):
+    """No file can be sent (token without Upload, invalid token)."""
+
+
+class FileChanged(Exception):
+    """The file on disk no longer has the planned size."""
+
+
+class FileBody(httpx.AsyncByteStream):
+    """Exactly ``size`` bytes of ``path``, read one chunk ahead in a worker thread."""
+
+    def __init__(self, path: str, size: int, chunk_size: int,
+                 on_bytes: Callable[[int], None]) -> None:
+        self.path, self.size, self.chunk_size, self.on_bytes = path, size, chunk_size, on_bytes
+        self._file = None
+        self._pending: asyncio.Future[bytes] | None = None
+
+    def _read(self, n: int) -> asyncio.Future[bytes]:
+        assert self._file is not None
+        return asyncio.ensure_future(asyncio.to_thread(self._file.read, n))
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self._file = open(self.path, "rb", buffering=0)  # noqa: SIM115 (closed in aclose)
+        left = self.size
+        self._pending = self._read(min(self.chunk_size, left)) if left else None
+        while left > 0:
+            assert self._pending is not None
+            data = await self._pending
+            self._pending = None
+            if not data:
+                raise FileChanged(f"{self.path} is shorter than its planned {self.size} bytes")
+            left -= len(data)
+            if left > 0:
+                self._pending = self._read(min(self.chunk_size, left))
+            yield data
+            self.on_bytes(len(data))
+
+    async def aclose(self) -> None:
+        if self._pending is not None:
+            with contextlib.suppress(Exception):
+                await self._pending
+            self._pending = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    return http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+
+
+def _where(url: str) -> str:
+    """A URL reduced to its host (signed URLs carry signatures: never print them whole)."""
+    parts = urlsplit(url)
+    return redact(parts.netloc or "?")
+
+
+def _storage_message(body: bytes) -> str:
+    match = re.search(rb"<Message>(.*?)</Message>", body[:4096], re.S)
+    return match.group(1).decode("utf-8", "replace").strip() if match else ""
+
+
+class UploadBatch:
+    """Upload planned files, a few at a time, and tell listeners how it goes."""
+
+    def __init__(
+        self,
+        files: Sequence[PlannedFile],
+        *,
+        parallel: int = 2,
+        max_attempts: int = 5,
+        chunk_size: int = CHUNK_SIZE,
+        backoff: float = 1.0,
+        backoff_max: float = 30.0,
+        notify_interval: float = 0.1,
+        timeout: httpx.Timeout | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.items: list[UploadItem] = [UploadItem(f) for f in files]
+        self.parallel = max(1, parallel)
+        self.max_attempts = max(1, max_attempts)
+        self.chunk_size = chunk_size
+        self.backoff = backoff
+        self.backoff_max = backoff_max
+        self.notify_interval = notify_interval
+        self._timeout = timeout or upload_timeout()
+        self._transport = transport
+        self._listeners: list[Callable[[UploadBatch], None]] = []
+        self._last_notify = 0.0
+        self._meter = RateMeter()
+        self._stop_reason = ""
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        #: set when every item is done or failed
+        self.finished = asyncio.Event()
+
+    # -- what a UI reads ------------------------------------------------------------------
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(i.total for i in self.items)
+
+    @property
+    def bytes_sent(self) -> int:
+        """Bytes of delivered files plus bytes sent so far of running ones."""
+        return sum(i.total if i.state is ItemState.DONE else i.bytes_sent for i in self.items
+                   if i.state is not ItemState.FAILED)
+
+    @property
+    def bytes_planned(self) -> int:
+        """Bytes still meant to arrive (failed files left out)."""
+        return sum(i.total for i in self.items if i.state is not ItemState.FAILED)
+
+    @property
+    def fraction(self) -> float:
+        planned = self.bytes_planned
+        return 1.0 if planned == 0 else min(self.bytes_sent / planned, 1.0)
+
+    @property
+    def rate(self) -> float | None:
+        """Smoothed total bytes per second (the average once finished)."""
+        if self.finished_at is not None and self.started_at is not None:
+            span = self.finished_at - self.started_at
+            done = sum(i.total for i in self.items if i.state is ItemState.DONE)
+            return done / span if span > 0 else None
+        return self._meter.rate
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.finished_at is not None:
+            return 0.0
+        rate = self._meter.rate
+        if not rate:
+            return None
+        return max(self.bytes_planned - self.bytes_sent, 0) / rate
+
+    def count(self, state: ItemState) -> int:
+        return sum(1 for i in self.items if i.state is state)
+
+    @property
+    def running(self) -> list[UploadItem]:
+        return [i for i in self.items if i.state is ItemState.RUNNING]
+
+    @property
+    def all_delivered(self) -> bool:
+        return all(i.state is ItemState.DONE for i in self.items)
+
+    # -- listeners ------------------------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[UploadBatch], None]) -> Callable[[], None]:
+        """Call ``listener(batch)`` on every change (throttled); returns a remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _changed(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_notify < self.notify_interval:
+            return
+        self._last_notify = now
+        for listener in list(self._listeners):
+            try:
+                listener(self)
+            except Exception:  # a broken view must not break the upload
+                log.exception("upload listener failed")
+
+    # -- running --------------------------------------------------------------------------
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            timeout=self._timeout,
+            transport=self._transport,
+            headers={"User-Agent": USER_AGENT},
+            cookies=_no_cookies(),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=self.parallel,
+                                max_keepalive_connections=self.parallel),
+        )
+
+    async def run(self, api: UrlSource) -> bool:
+        """Upload every queued item; True when every file arrived."""
+        self.started_at = time.monotonic()
+        self._meter.reset(self.started_at)
+        queue: asyncio.Queue[UploadItem] = asyncio.Queue()
+        for item in self.items:
+            if item.state is ItemState.QUEUED:
+                queue.put_nowait(item)
+        self._changed(force=True)
+        try:
+            async with self._new_http() as http:
+                workers = min(self.parallel, max(queue.qsize(), 1))
+                self._tasks = [asyncio.create_task(self._worker(queue, api, http))
+                               for _ in range(workers)]
+                try:
+                    results = await asyncio.gather(*self._tasks, return_exceptions=True)
+                except asyncio.CancelledError:  # run() itself was cancelled
+                    self._stop_reason = self._stop_reason or "cancelled"
+                    for task in self._tasks:
+                        task.cancel()
+                    await asyncio.gather(*self._tasks, return_exceptions=True)
+                    raise
+                for result in results:
+                    if isinstance(result, Exception):
+                        raise result
+        finally:
+            for item in self.items:
+                if item.state in (ItemState.QUEUED, ItemState.RUNNING):
+                    self._fail(item, self._stop_reason or "cancelled")
+            self.finished_at = time.monotonic()
+            self.finished.set()
+            self._changed(force=True)
+        return self.all_delivered
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Stop every running and queued upload."""
+        self._stop_reason = self._stop_reason or reason
+        for task in self._tasks:
+            task.cancel()
+
+    async def _worker(self, queue: asyncio.Queue[UploadItem], api: UrlSource,
+                      http: httpx.AsyncClient) -> None:
+        while not self._stop_reason:
+            try:
+                item = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            try:
+                await self._upload(item, api, http)
+            except _StopBatch as exc:
+                self._stop_reason = f"not sent: {exc}"
+                self._fail(item, str(exc))
+                while not queue.empty():
+                    self._fail(queue.get_nowait(), self._stop_reason)
+
+    def _fail(self, item: UploadItem, reason: str) -> None:
+        item.state = ItemState.FAILED
+        item.reason = redact(reason)
+        item.finished_at = time.monotonic()
+        self._changed(force=True)
+
+    async def _upload(self, item: UploadItem, api: UrlSource, http: httpx.AsyncClient) -> None:
+        item.state = ItemState.RUNNING
+        item.started_at = time.monotonic()
+        self._changed(force=True)
+        last = ""
+        while item.attempts < self.max_attempts:
+            item.attempts += 1
+            try:
+                ticket = await self._ticket(api, item)
+                await self._put(http, item, ticket.url)
+            except _Retry as exc:
+                last = str(exc)
+                if item.attempts >= self.max_attempts:
+                    break
+                delay = min(self.backoff_max, self.backoff * 2 ** (item.attempts - 1))
+                delay *= random.uniform(0.5, 1.5)
+                item.note = f"{last}; retry {item.attempts + 1}/{self.max_attempts} " \
+                            f"with a fresh URL in {delay:.0f} s"
+                self._changed(force=True)
+                await asyncio.sleep(delay)
+                continue
+            except _Fatal as exc:
+                self._fail(item, str(exc))
+                return
+            item.state = ItemState.DONE
+            item.bytes_sent = item.total
+            item.finished_at = time.monotonic()
+            item.note = "" if item.attempts == 1 else f"delivered on attempt {item.attempts}"
+            self._changed(force=True)
+            return
+        self._fail(item, f"gave up after {item.attempts} attempts: {last}")
+
+    async def _ticket(self, api: UrlSource, item: UploadItem) -> UploadTicket:
+        try:
+            return await api.upload_url(item.dest)
+        except (PermissionDenied, InvalidToken) as exc:
+            raise _StopBatch(str(exc)) from None
+        except (NetworkError, ServerError) as exc:
+            raise _Retry(f"no upload URL ({exc})") from None
+        except ApiError as exc:
+            raise _Fatal(f"upload URL refused ({exc})") from None
+
+    def _progress(self, item: UploadItem, n: int) -> None:
+        item.bytes_sent += n
+        now = time.monotonic()
+        item.meter.update(item.bytes_sent, now)
+        self._meter.update(self.bytes_sent, now)
+        self._changed()
+
+    async def _put(self, http: httpx.AsyncClient, item: UploadItem, url: str) -> None:
+        item.bytes_sent = 0
+        item.meter.reset(time.monotonic())
+        body = FileBody(str(item.file.source), item.total, self.chunk_size,
+                        lambda n: self._progress(item, n))
+        headers = {"Content-Length": str(item.total), "Content-Type": CONTENT_TYPE}
+        where = _where(url)
+        error: Exception | None = None
+        status = 0
+        message = ""
+        try:
+            request = http.build_request("PUT", url, content=body, headers=headers)
+            response = await http.send(request)
+            try:
+                status = response.status_code
+                message = _storage_message(await response.aread())
+            finally:
+                await response.aclose()
+        except FileChanged as exc:
+            error = _Fatal(f"{exc}; it changed on disk: plan again")
+        except OSError as exc:
+            error = _Fatal(f"cannot read {item.file.source}: {exc.strerror or exc}")
+        except httpx.TimeoutException as exc:
+            error = _Retry(f"timed out talking to {where} ({type(exc).__name__})")
+        except httpx.TransportError as exc:
+            error = _Retry(f"connection to {where} dropped ({type(exc).__name__})")
+        finally:
+            await body.aclose()
+        if error is not None:
+            raise error
+        if 200 <= status < 300:
+            return
+        detail = f"{status} from {where}" + (f": {message}" if message else "")
+        if status == 403:
+            raise _Retry(f"URL refused or expired ({detail})")
+        if status in (408, 429) or status >= 500:
+            raise _Retry(f"storage busy or failing ({detail})")
+        raise _Fatal(f"storage refused the file ({detail})")
