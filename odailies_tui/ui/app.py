@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
+from pathlib import Path
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -37,8 +38,11 @@ VIEWS: list[ViewSpec] = [
 
 
 def stylesheet() -> str:
-    """Path of the app's .tcss, shipped inside the package."""
-    return str(files("odailies_tui.styles").joinpath("app.tcss"))
+    """Path of the app's .tcss: inside the installed package, or ``styles/`` of a checkout."""
+    try:
+        return str(files("odailies_tui.styles").joinpath("app.tcss"))
+    except ModuleNotFoundError:  # running from a source tree that shadows the install
+        return str(Path(__file__).resolve().parents[2] / "styles" / "app.tcss")
 
 
 class TitleBar(Static):
