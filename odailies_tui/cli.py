@@ -13,6 +13,8 @@ from odailies_tui.connection import UsageError, add_connection_args
 #: subcommand modules; each offers ``add_parser(subparsers)`` and ``run(args) -> int``
 COMMAND_MODULES: tuple[str, ...] = (
     "odailies_tui.sim.command",
+    "odailies_tui.commands.upload",
+    "odailies_tui.commands.auth",
 )
 
 

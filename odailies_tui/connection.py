@@ -1,4 +1,12 @@
-"""Which service, project and token to use: flags, then environment, then settings/keyring."""
+"""Which service, project and token to use: flags, then environment, then settings/keyring.
+
+* project: ``--project`` > ``ODAILIES_PROJECT`` > the settings' default project
+* base URL: ``--base-url`` > ``ODAILIES_BASE_URL`` > the project's saved base URL > default
+* token: ``ODAILIES_TOKEN`` > the OS keyring (service ``odailies-tui``, user = project id)
+
+Failures are :class:`UsageError` subclasses, so the CLI prints them and exits 2, and the TUI can
+tell "no project" / "no token" (open the login screen) from "keyring unavailable".
+"""
 
 from __future__ import annotations
 
@@ -6,12 +14,35 @@ import argparse
 import os
 from dataclasses import dataclass
 
+from odailies_tui import credentials
 from odailies_tui.api.client import DEFAULT_BASE_URL
 from odailies_tui.api.redact import Secret
+from odailies_tui.settings import Settings, SettingsError, load_settings
 
 
 class UsageError(Exception):
-    """A one-line message telling the user what to do; the CLI prints it and exits 2."""
+    """A message telling the user what to do; the CLI prints it and exits 2."""
+
+
+class NoProject(UsageError):
+    """No project was named anywhere (flag, environment, settings)."""
+
+
+class NoToken(UsageError):
+    """The keyring works but holds no token for the project, and ODAILIES_TOKEN is unset."""
+
+    def __init__(self, message: str, project_id: str) -> None:
+        super().__init__(message)
+        self.project_id = project_id
+
+
+class KeyringUnusable(UsageError):
+    """The token could not be read: the keyring is unavailable (``reason`` says why)."""
+
+    def __init__(self, error: credentials.KeyringUnavailable, project_id: str) -> None:
+        super().__init__(credentials.unavailable_message(error, project_id))
+        self.reason = error.reason
+        self.project_id = project_id
 
 
 @dataclass(frozen=True)
@@ -27,6 +58,15 @@ class Connection:
         return f"Connection({self.base_url!r}, project={self.project_id!r}, token=***)"
 
 
+@dataclass(frozen=True)
+class Target:
+    """Project and base URL, resolved without touching the keyring."""
+
+    project_id: str
+    base_url: str
+    label: str = ""
+
+
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
     """Add ``--project`` and ``--base-url`` (flag > environment > settings > default)."""
     parser.add_argument("--project", metavar="ID",
@@ -35,16 +75,54 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
                         help=f"API base URL (env ODAILIES_BASE_URL; default {DEFAULT_BASE_URL})")
 
 
-def resolve_connection(args: argparse.Namespace) -> Connection:
-    """Resolve project, base URL and token, or raise UsageError saying what to do."""
-    project = getattr(args, "project", None) or os.environ.get("ODAILIES_PROJECT")
-    base_url = (getattr(args, "base_url", None) or os.environ.get("ODAILIES_BASE_URL")
-                or DEFAULT_BASE_URL)
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def resolve_target(args: argparse.Namespace, settings: Settings | None = None) -> Target:
+    """Project id, base URL and label from flags, environment and settings (no token)."""
+    settings = settings if settings is not None else _settings()
+    project = (getattr(args, "project", None) or os.environ.get("ODAILIES_PROJECT", "").strip()
+               or settings.default_project)
     if not project:
-        raise UsageError("no project: pass --project ID or set ODAILIES_PROJECT "
-                         "(or try the simulator: odailies-tui --demo)")
-    token = os.environ.get("ODAILIES_TOKEN", "").strip()
+        raise NoProject("no project: pass --project ID, set ODAILIES_PROJECT, or run "
+                        "`odailies-tui login` (or try the simulator: odailies-tui --demo)")
+    known = settings.project(project)
+    base_url = (getattr(args, "base_url", None) or os.environ.get("ODAILIES_BASE_URL", "").strip()
+                or (known.base_url if known else "") or DEFAULT_BASE_URL)
+    return Target(project_id=project, base_url=base_url, label=known.label if known else "")
+
+
+def _no_token(project: str) -> NoToken:
+    return NoToken(f"no token for project {project}: run `odailies-tui login --project "
+                   f"{project}` or set {credentials.ENV_TOKEN} "
+                   "(or try the simulator: odailies-tui --demo)", project)
+
+
+def resolve_connection(args: argparse.Namespace) -> Connection:
+    """Resolve project, base URL and token, or raise a UsageError saying what to do."""
+    target = resolve_target(args)
+    try:
+        token, _ = credentials.resolve_token(target.project_id)
+    except credentials.KeyringUnavailable as exc:
+        raise KeyringUnusable(exc, target.project_id) from None
     if not token:
-        raise UsageError(f"no token for project {project}: set ODAILIES_TOKEN "
-                         "(or try the simulator: odailies-tui --demo)")
-    return Connection(base_url=base_url, project_id=project, token=Secret(token))
+        raise _no_token(target.project_id)
+    return Connection(base_url=target.base_url, project_id=target.project_id, token=token,
+                      label=target.label)
+
+
+async def aresolve_connection(args: argparse.Namespace) -> Connection:
+    """Async :func:`resolve_connection` for the TUI: the keyring is read off the event loop."""
+    target = resolve_target(args)
+    try:
+        token, _ = await credentials.aresolve_token(target.project_id)
+    except credentials.KeyringUnavailable as exc:
+        raise KeyringUnusable(exc, target.project_id) from None
+    if not token:
+        raise _no_token(target.project_id)
+    return Connection(base_url=target.base_url, project_id=target.project_id, token=token,
+                      label=target.label)
