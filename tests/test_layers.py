@@ -40,3 +40,14 @@ def test_styles_ship_with_the_package() -> None:
     from odailies_tui.ui.app import stylesheet
 
     assert Path(stylesheet()).is_file()
+
+
+def test_every_subpackage_is_in_the_wheel() -> None:
+    """pyproject lists packages by hand (styles/ is mapped in): none may be forgotten."""
+    import tomllib
+
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(PACKAGE.parent).parts)
+               for p in PACKAGE.rglob("__init__.py")}
+    assert on_disk - listed == set()
