@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
@@ -419,3 +423,39 @@ def test_large_project_names_unique_and_deterministic() -> None:
     assert len(clips) == 20000
     assert list(clips) == list(generate_clips(20000, 7, start))
     assert max(c["date"] for c in clips.values()) == "20260422"
+
+
+def test_sink_speed_limit_slows_the_put(http: httpx.Client) -> None:
+    with Simulator(realtime=False, sink_bytes_per_second=1_000_000) as sim:
+        answer = upload_url(sim, http, "slow.ale")
+        started = time.monotonic()
+        assert http.put(answer["url"], content=b"s" * 300_000).status_code == 200
+        assert time.monotonic() - started >= 0.25
+
+
+def test_latency_fault_delays_answers(sim: Simulator, http: httpx.Client) -> None:
+    sim.faults.latency = 0.3
+    started = time.monotonic()
+    assert http.get(clips_url(sim)).status_code == 200
+    assert time.monotonic() - started >= 0.3
+
+
+def test_sim_subcommand_serves_until_interrupted(http: httpx.Client) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "odailies_tui", "sim", "--clips", "5", "--fault", "clock_skew=60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+        base = first.split(" on ", 1)[1].strip()
+        assert base.startswith("http://127.0.0.1:") and base.endswith("/api/v2")
+        resp = http.get(f"{base}/clips/demo/demo-token-rwu")
+        assert resp.status_code == 200 and len(resp.json()["data"]) == 5
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert "demo-token-rwu" in first + out and "Traceback" not in err

@@ -26,7 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "until Ctrl-C. Point the app at the printed base URL and token.",
     )
     p.add_argument("--port", type=int, default=0, help="API port (default: a free port)")
-    p.add_argument("--project", default="demo", help="project id (default: demo)")
+    p.add_argument("--project", dest="sim_project", default="demo", metavar="ID",
+                   help="project id (default: demo)")
     p.add_argument("--clips", type=int, default=48, help="number of clips (default: 48)")
     p.add_argument("--jobs", type=int, default=12, help="number of jobs at start (default: 12)")
     p.add_argument("--seed", type=int, default=1, help="seed of the demo data (default: 1)")
@@ -42,7 +43,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Start the simulator, print how to reach it, serve until Ctrl-C; returns 0."""
     sim = Simulator(
-        project_id=getattr(args, "project", "demo"),
+        project_id=getattr(args, "sim_project", "demo"),
         clips=args.clips,
         jobs=args.jobs,
         seed=getattr(args, "seed", 1),
@@ -66,9 +67,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"  faults          {args.fault}")
     print("Ctrl-C to stop.", flush=True)
     done = threading.Event()
-    previous = signal.getsignal(signal.SIGTERM)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: done.set())
+    main = threading.current_thread() is threading.main_thread()
+    previous = {}
+    if main:  # Ctrl-C or SIGTERM end the loop (even where SIGINT was inherited as ignored)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: done.set())
     try:
         while not done.wait(0.5):
             pass
@@ -76,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         sim.stop()
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print("simulator stopped")
     return 0

@@ -104,13 +104,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "odailies-sim/2"
-    sys_version = ""
     disable_nagle_algorithm = True
     timeout = 120
     server: _Server
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def date_time_string(self, timestamp: float | None = None) -> str:
         return formatdate(self.server.sim._state.stamp(), usegmt=True)
