@@ -446,8 +446,12 @@ def test_sim_subcommand_serves_until_interrupted(http: httpx.Client) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        first = proc.stdout.readline()
-        base = first.split(" on ", 1)[1].strip()
+        banner = []
+        while not banner or not banner[-1].startswith("Ctrl-C"):
+            banner.append(proc.stdout.readline())
+            assert banner[-1], "sim exited early: " + proc.stderr.read()
+        first = "".join(banner)
+        base = banner[0].split(" on ", 1)[1].strip()
         assert base.startswith("http://127.0.0.1:") and base.endswith("/api/v2")
         resp = http.get(f"{base}/clips/demo/demo-token-rwu")
         assert resp.status_code == 200 and len(resp.json()["data"]) == 5
