@@ -9,7 +9,6 @@ import time
 
 import keyring.backends.fail
 import pytest
-from conftest import MemoryKeyring
 from keyring.errors import KeyringLocked
 
 from odailies_tui import cli, settings
@@ -21,6 +20,7 @@ from odailies_tui.connection import (
     resolve_connection,
 )
 from odailies_tui.settings import Project
+from tests.conftest import MemoryKeyring
 
 SERVICE = "odailies-tui"
 

@@ -9,12 +9,12 @@ import keyring.backends.fail
 import keyring.backends.null
 import keyrings.alt.file
 import pytest
-from conftest import MemoryKeyring
 from keyring.errors import KeyringLocked
 
 from odailies_tui import credentials
 from odailies_tui.api.redact import Secret
 from odailies_tui.credentials import KeyringUnavailable
+from tests.conftest import MemoryKeyring
 
 
 class LockedKeyring(MemoryKeyring):
