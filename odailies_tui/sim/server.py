@@ -412,6 +412,7 @@ class Simulator:
         start: datetime | None = None,
         running: int | None = None,
         autospawn: bool | None = None,
+        request_log: int = 20000,
     ) -> None:
         self.project_id = project_id
         self.faults = faults if faults is not None else Faults(seed=seed)
@@ -438,7 +439,8 @@ class Simulator:
                 self.readonly_token = ro[0]
             else:
                 self.add_token(self.readonly_token, {"read"})
-        self.requests: collections.deque[RequestRecord] = collections.deque(maxlen=20000)
+        # About 1 KB per record: a day-long --demo may want a shorter log (request_log=500).
+        self.requests: collections.deque[RequestRecord] = collections.deque(maxlen=request_log)
         self.uploads: dict[str, UploadRecord] = {}
         self._secret = secrets.token_bytes(32)
         self._api: _Server | None = None
