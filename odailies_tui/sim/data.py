@@ -45,9 +45,6 @@ _DESCRIPTIONS = (
 )
 _LENSES = ("18mm", "25mm", "32mm", "40mm", "50mm", "75mm", "100mm")
 _FPS = (23.976, 24, 25, 29.97)
-_CARD_NAMES = (
-    "A{reel:03d}_{sfx}", "B_{reel:04d}_1DYJ_hde", "C{reel:03d}_MAG", "SOUND_DAY{day:02d}",
-)
 
 
 def iso(ts: float) -> str:
@@ -192,9 +189,18 @@ class JobMeta:
 
 def job_template(rng: random.Random, job_type: str, day: int, reel: int) -> tuple[dict, JobMeta]:
     """API fields (no dates yet) and meta for a fresh job of ``job_type``."""
-    sfx = _SUFFIX[rng.choice("AB")]
-    card = rng.choice(_CARD_NAMES).format(reel=reel, sfx=sfx, day=day)
-    path: str | None = f"/Volumes/RAID/Day{day:02d}/{card.split('_')[0]}"
+    cam = "AAABBC"[rng.randrange(6)]
+    folder = f"{cam}{reel:03d}"
+    style = rng.random()
+    if style < 0.5:
+        card = f"{folder}_{_SUFFIX.get(cam, 'R1XQ')}"
+    elif style < 0.8:
+        card = f"{cam}_{reel:04d}_1DYJ_hde"
+    elif style < 0.95:
+        card = f"{folder}_MAG"
+    else:
+        card = folder = f"SOUND_DAY{day:02d}"
+    path: str | None = f"/Volumes/RAID/Day{day:02d}/{folder}"
     reports_rate = job_type not in NO_RATE_TYPES
     if job_type in ("CopyJob", "OffloadJob"):
         total, rate, name = rng.uniform(20, 240) * GB, rng.uniform(100, 800) * MB, card
@@ -269,7 +275,7 @@ def generate_jobs(
     if count <= 0:
         return []
     n_run = min(count, running if running is not None else max(3, count // 25))
-    n_sched = min(count - n_run, max(1, min(20, count // 12)))
+    n_sched = min(count - n_run, max(2, min(20, count // 12)))
     n_done = count - n_run - n_sched
     out: list[tuple[dict, JobMeta]] = []
     span = max(3600.0, n_done * 40.0)  # finished jobs spread over the past
@@ -299,6 +305,10 @@ def generate_jobs(
         created = now - elapsed - rng.uniform(2, 20)
         api.update(state="running", progress=round(progress, 4), creationDate=iso(created),
                    startDate=iso(now - elapsed))
+        if meta.reports_rate:
+            left = (1 - progress) * meta.total_bytes / meta.rate
+            api.update(bytesPerSecond=int(meta.rate), remainingSeconds=int(round(left)),
+                       remaining=format_remaining(left))
         meta.created, meta.activity = created, now
         out.append((api, meta))
     for i in range(n_sched):
