@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import textwrap
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -278,17 +279,21 @@ async def aresolve_token(project_id: str, *,
 # -- the message ----------------------------------------------------------------------------
 
 def unavailable_message(error: KeyringUnavailable | str, project_id: str | None = None) -> str:
-    """One paragraph (several lines) naming the cause and every way out."""
+    """One paragraph (several lines of at most 79 columns) naming the cause and the ways out."""
     reason = error.reason if isinstance(error, KeyringUnavailable) else redact(error)
     which = f" for project {project_id}" if project_id else ""
-    return (
-        f"cannot use the OS keyring{which}: {reason}.\n"
-        f"  The token is kept only in a keyring, never in a file of ours. Ways out:\n"
-        f"  - for this session, set {ENV_TOKEN} (e.g. `read -rs {ENV_TOKEN}; "
-        f"export {ENV_TOKEN}`);\n"
-        "  - unlock or start a Secret Service (e.g. `gnome-keyring-daemon --unlock`, "
-        "or log in to a desktop session), or unlock the keychain;\n"
-        "  - or choose a keyring backend you trust with PYTHON_KEYRING_BACKEND "
-        "(e.g. keyrings.alt.file.PlaintextKeyring, which keeps secrets in a plain file) "
-        "or install a keyring package you trust."
-    )
+    parts = [
+        (f"cannot use the OS keyring{which}: {reason}. The token is kept only in a keyring, "
+         "never in a file of ours. Ways out:", "", ""),  # the CLI prefixes "odailies-tui: "
+        (f"for this session, set {ENV_TOKEN} (e.g. `read -rs {ENV_TOKEN}; "
+         f"export {ENV_TOKEN}`);", "  - ", "    "),
+        ("unlock or start a Secret Service (e.g. `gnome-keyring-daemon --unlock`, or log in "
+         "to a desktop session), or unlock the keychain;", "  - ", "    "),
+        ("or choose a keyring backend you trust with PYTHON_KEYRING_BACKEND (e.g. "
+         "keyrings.alt.file.PlaintextKeyring, which keeps secrets in a plain file), "
+         "or install a keyring package you trust.", "  - ", "    "),
+    ]
+    return "\n".join(
+        textwrap.fill(text, width=79 if first else 65, initial_indent=first, subsequent_indent=rest,
+                      break_on_hyphens=False, break_long_words=False)
+        for text, first, rest in parts)
