@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -23,7 +23,9 @@ from odailies_tui import __version__
 from odailies_tui.api.errors import (
     ApiError,
     ApiTimeout,
+    BadRequest,
     NetworkError,
+    PermissionDenied,
     ProtocolError,
     error_for_status,
 )
@@ -94,6 +96,7 @@ class ODailiesClient:
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
             follow_redirects=False,
+            trust_env=not _is_loopback(self.base_url),  # no proxy between us and loopback
         )
 
     async def reset_pool(self) -> None:
@@ -207,6 +210,18 @@ class ODailiesClient:
         payload, _ = await self._request("PATCH", "jobs", body=body)
         return _patch_result(payload, "ids")
 
+    async def probe_job_write(self) -> bool:
+        """Whether the token may PATCH jobs, asked with an empty bulk PATCH that changes
+        nothing: False on 403; True on any other answer of the service (200 or 400).
+        Other failures (network, 401) raise as usual."""
+        try:
+            await self._request("PATCH", "jobs", body={"data": []})
+        except PermissionDenied:
+            return False
+        except BadRequest:
+            return True
+        return True
+
     # -- uploads ----------------------------------------------------------------------------
 
     async def upload_url(self, path: str) -> UploadTicket:
@@ -225,6 +240,11 @@ class ODailiesClient:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+def _is_loopback(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
 
 def _describe_transport(exc: BaseException) -> str:
     name = type(exc).__name__
