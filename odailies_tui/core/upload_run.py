@@ -41,7 +41,12 @@ from odailies_tui.core.upload_plan import PlannedFile
 
 log = logging.getLogger("odailies_tui.upload")
 
-CHUNK_SIZE = 1024 * 1024
+#: largest read/send unit; smaller ones are used on slow links (see ``FileBody``)
+CHUNK_SIZE = 2 * 1024 * 1024
+START_CHUNK = 256 * 1024
+MIN_CHUNK = 64 * 1024
+#: a chunk should take about this long to send (progress updates several times a second)
+CHUNK_TARGET = 0.25
 CONTENT_TYPE = "application/octet-stream"
 
 
@@ -171,11 +176,19 @@ class FileChanged(Exception):
 
 
 class FileBody(httpx.AsyncByteStream):
-    """Exactly ``size`` bytes of ``path``, read one chunk ahead in a worker thread."""
+    """Exactly ``size`` bytes of ``path``, read one chunk ahead in a worker thread.
 
-    def __init__(self, path: str, size: int, chunk_size: int,
+    Chunks adapt to the link: they double (up to ``max_chunk``) while the socket takes them
+    quickly and halve (down to ``MIN_CHUNK``) when one takes longer than ``CHUNK_TARGET``,
+    so big files on loopback move in few large reads and a slow uplink still reports
+    progress several times a second.
+    """
+
+    def __init__(self, path: str, size: int, max_chunk: int,
                  on_bytes: Callable[[int], None]) -> None:
-        self.path, self.size, self.chunk_size, self.on_bytes = path, size, chunk_size, on_bytes
+        self.path, self.size, self.on_bytes = path, size, on_bytes
+        self.max_chunk = max(max_chunk, MIN_CHUNK)
+        self.chunk = min(START_CHUNK, self.max_chunk)
         self._file = None
         self._pending: asyncio.Future[bytes] | None = None
 
@@ -183,10 +196,16 @@ class FileBody(httpx.AsyncByteStream):
         assert self._file is not None
         return asyncio.ensure_future(asyncio.to_thread(self._file.read, n))
 
+    def _adapt(self, seconds: float) -> None:
+        if seconds < CHUNK_TARGET / 4:
+            self.chunk = min(self.chunk * 2, self.max_chunk)
+        elif seconds > CHUNK_TARGET:
+            self.chunk = max(self.chunk // 2, MIN_CHUNK)
+
     async def __aiter__(self) -> AsyncIterator[bytes]:
         self._file = open(self.path, "rb", buffering=0)  # noqa: SIM115 (closed in aclose)
         left = self.size
-        self._pending = self._read(min(self.chunk_size, left)) if left else None
+        self._pending = self._read(min(self.chunk, left)) if left else None
         while left > 0:
             assert self._pending is not None
             data = await self._pending
@@ -195,8 +214,10 @@ class FileBody(httpx.AsyncByteStream):
                 raise FileChanged(f"{self.path} is shorter than its planned {self.size} bytes")
             left -= len(data)
             if left > 0:
-                self._pending = self._read(min(self.chunk_size, left))
-            yield data
+                self._pending = self._read(min(self.chunk, left))
+            sent_at = time.monotonic()
+            yield data  # resumes once the bytes are handed to the socket
+            self._adapt(time.monotonic() - sent_at)
             self.on_bytes(len(data))
 
     async def aclose(self) -> None:
