@@ -15,9 +15,13 @@ import os
 from dataclasses import dataclass
 
 from odailies_tui import credentials
-from odailies_tui.api.client import DEFAULT_BASE_URL
+from odailies_tui.api.client import DEFAULT_BASE_URL, ODailiesClient
+from odailies_tui.api.errors import PermissionDenied
 from odailies_tui.api.redact import Secret
-from odailies_tui.settings import Settings, SettingsError, load_settings
+from odailies_tui.settings import Project, Settings, SettingsError, load_settings, update_settings
+
+#: a harmless object path: asking for its upload URL changes nothing (nothing is PUT)
+PROBE_PATH = "_thumbnails/.odailies-tui-probe.jpg"
 
 
 class UsageError(Exception):
@@ -126,3 +130,59 @@ async def aresolve_connection(args: argparse.Namespace) -> Connection:
         raise _no_token(target.project_id)
     return Connection(base_url=target.base_url, project_id=target.project_id, token=token,
                       label=target.label)
+
+
+async def aconnection_for(project_id: str) -> Connection:
+    """The connection of a known (or new) project: saved base URL, token from env/keyring.
+
+    For switching projects in the TUI; raises NoToken or KeyringUnusable like
+    :func:`aresolve_connection` (``ODAILIES_BASE_URL`` / ``ODAILIES_TOKEN`` still win).
+    """
+    return await aresolve_connection(argparse.Namespace(project=project_id, base_url=None))
+
+
+# -- checking a token and remembering a project (CLI login and the login screen) ------------
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What a token may do: True works, False not permitted (Write cannot be probed)."""
+
+    read: bool
+    upload: bool
+
+
+async def probe_token(base_url: str, project_id: str, token: Secret | str) -> ProbeResult:
+    """Check a token: Read by listing jobs, Upload by asking a URL (nothing is uploaded).
+
+    Raises InvalidToken on a 401 and any other ApiError (network, server, 400) as it comes.
+    """
+    client = ODailiesClient(base_url, project_id, token)
+    try:
+        try:
+            await client.list_jobs()
+            read = True
+        except PermissionDenied:
+            read = False
+        try:
+            await client.upload_url(PROBE_PATH)
+            upload = True
+        except PermissionDenied:
+            upload = False
+    finally:
+        await client.aclose()
+    return ProbeResult(read=read, upload=upload)
+
+
+def remember_project(project_id: str, base_url: str, label: str = "", *,
+                     make_default: bool = False) -> Settings:
+    """Record a project (no token) in the settings; keeps a saved label when none is given.
+
+    The first project becomes the default. Raises SettingsError.
+    """
+    def change(settings: Settings) -> None:
+        known = settings.project(project_id)
+        settings.upsert_project(
+            Project(id=project_id, label=label or (known.label if known else ""),
+                    base_url=base_url), make_default=make_default)
+
+    return update_settings(change)

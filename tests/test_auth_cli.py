@@ -89,10 +89,11 @@ def test_login_with_no_keyring_exits_2_before_asking(odailies_env, use_keyring, 
     feed(monkeypatch, sim.token + "\n")
     code = cli.main(["login", "--project", sim.project_id, "--base-url", sim.base_url])
     captured = capsys.readouterr()
+    err = " ".join(captured.err.split())  # the paragraph is wrapped
     assert code == 2
-    assert "cannot use the OS keyring for project" in captured.err
-    assert "no keyring backend found" in captured.err
-    assert "ODAILIES_TOKEN" in captured.err and "PYTHON_KEYRING_BACKEND" in captured.err
+    assert "cannot use the OS keyring for project" in err
+    assert "no keyring backend found" in err
+    assert "ODAILIES_TOKEN" in err and "PYTHON_KEYRING_BACKEND" in err
     assert "Traceback" not in captured.err + captured.out
     assert "Checking" not in captured.out  # the token was not even asked for
     assert not odailies_env.exists()
@@ -109,7 +110,7 @@ def test_login_never_overwrites_a_token_it_could_not_read(odailies_env, use_keyr
     locked.passwords[(SERVICE, sim.project_id)] = "tok-precious-1111"
     use_keyring(locked)
     assert login(sim, monkeypatch, sim.token) == 2
-    assert "the keyring is locked" in capsys.readouterr().err
+    assert "the keyring is locked" in " ".join(capsys.readouterr().err.split())
     assert locked.passwords[(SERVICE, sim.project_id)] == "tok-precious-1111"
 
 
@@ -129,7 +130,7 @@ def test_logout_removes_the_token(odailies_env, memory_keyring, sim, monkeypatch
 def test_logout_without_keyring_exits_2(odailies_env, use_keyring, capsys):
     use_keyring(keyring.backends.fail.Keyring())
     assert cli.main(["logout", "--project", "P1"]) == 2
-    err = capsys.readouterr().err
+    err = " ".join(capsys.readouterr().err.split())
     assert "cannot use the OS keyring for project P1" in err and "Traceback" not in err
 
 

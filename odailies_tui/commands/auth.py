@@ -7,18 +7,20 @@ import asyncio
 import getpass
 import os
 import sys
-from dataclasses import dataclass
 from typing import TextIO
 
 from odailies_tui import credentials
-from odailies_tui.api.client import DEFAULT_BASE_URL, ODailiesClient
-from odailies_tui.api.errors import ApiError, InvalidToken, PermissionDenied
+from odailies_tui.api.client import DEFAULT_BASE_URL
+from odailies_tui.api.errors import ApiError, InvalidToken
 from odailies_tui.api.redact import Secret, redact
-from odailies_tui.connection import KeyringUnusable, UsageError, resolve_target
-from odailies_tui.settings import Project, SettingsError, load_settings, update_settings
-
-#: a harmless object path: asking for its upload URL changes nothing (nothing is PUT)
-PROBE_PATH = "_thumbnails/.odailies-tui-probe.jpg"
+from odailies_tui.connection import (
+    KeyringUnusable,
+    UsageError,
+    probe_token,
+    remember_project,
+    resolve_target,
+)
+from odailies_tui.settings import SettingsError, load_settings, update_settings
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -55,36 +57,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 # -- login ----------------------------------------------------------------------------------
-
-@dataclass
-class ProbeResult:
-    """What the token may do: True works, False not permitted."""
-
-    read: bool
-    upload: bool
-
-
-async def probe_token(base_url: str, project_id: str, token: Secret) -> ProbeResult:
-    """Check a token: Read by listing jobs, Upload by asking a URL (nothing is uploaded).
-
-    Raises InvalidToken on a 401 and any other ApiError (network, server) as it comes.
-    """
-    client = ODailiesClient(base_url, project_id, token)
-    try:
-        try:
-            await client.list_jobs()
-            read = True
-        except PermissionDenied:
-            read = False
-        try:
-            await client.upload_url(PROBE_PATH)
-            upload = True
-        except PermissionDenied:
-            upload = False
-    finally:
-        await client.aclose()
-    return ProbeResult(read=read, upload=upload)
-
 
 def _interactive(stream: TextIO) -> bool:
     try:
@@ -154,12 +126,9 @@ def run_login(args: argparse.Namespace) -> int:
     verb = "replaced" if had_token else "stored"
     print(f"Token {verb} in the OS keyring for project {project}.")
 
-    known = settings.project(project)
-    label = args.label or (known.label if known else "")
     try:
-        saved = update_settings(lambda s: s.upsert_project(
-            Project(id=project, label=label, base_url=target.base_url),
-            make_default=args.make_default))
+        saved = remember_project(project, target.base_url, args.label,
+                                 make_default=args.make_default)
     except SettingsError as exc:
         raise UsageError(f"the token is stored, but {exc}") from None
     mark = " (default)" if saved.default_project == project else ""
