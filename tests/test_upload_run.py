@@ -137,6 +137,14 @@ async def test_gives_up_after_a_bounded_number_of_attempts(sim: Simulator, tmp_p
     assert len(_sink_requests(sim)) == 3
     assert "z.ale" not in sim.uploads
 
+    sim.faults.fail_next_put = 0  # the link is back: the failed file can be sent again
+    assert batch.requeue_failed() == 1
+    assert item.state is ItemState.QUEUED and not batch.finished.is_set()
+    async with _client(sim) as client:
+        assert await batch.run(client) is True
+    assert item.state is ItemState.DONE and item.attempts == 1
+    assert sim.uploads["z.ale"].sha256 == _sha(path)
+
 
 async def test_token_without_upload_permission_stops_before_any_byte(
         sim: Simulator, tmp_path: Path) -> None:

@@ -192,7 +192,7 @@ class _Display:
 
     def __init__(self, batch: UploadBatch) -> None:
         self.batch = batch
-        self._states: dict[int, tuple[ItemState, str]] = {}
+        self._states: dict[int, tuple[ItemState, int]] = {}
         self._remove = lambda: None
 
     def __enter__(self) -> _Display:
@@ -207,7 +207,7 @@ class _Display:
         """Lines for files that started, retried, finished or failed since last call."""
         lines = []
         for item in self.batch.items:
-            key = (item.state, item.note)
+            key = (item.state, item.retries)
             old = self._states.get(id(item))
             if old == key:
                 continue
@@ -215,7 +215,7 @@ class _Display:
             if item.state is ItemState.RUNNING:
                 if old is None or old[0] is not ItemState.RUNNING:
                     lines.append(f"start  {item.dest} ({fmt_size(item.total)})")
-                if item.note:
+                if item.retries and (old is None or old[1] != item.retries):
                     lines.append(f"retry  {item.dest}: {item.note}")
             elif item.state in (ItemState.DONE, ItemState.FAILED):
                 lines.append(_finished_line(item))

@@ -113,8 +113,11 @@ class UploadItem:
     state: ItemState = ItemState.QUEUED
     bytes_sent: int = 0
     attempts: int = 0
-    #: why it failed (FAILED), or what happened last (a retry, a fresh URL...)
+    #: retries scheduled so far (each after a failed attempt)
+    retries: int = 0
+    #: why it failed (FAILED)
     reason: str = ""
+    #: what is happening besides plain progress (a retry coming, waiting for the storage...)
     note: str = ""
     started_at: float | None = None
     finished_at: float | None = None
@@ -396,6 +399,22 @@ class UploadBatch:
             self._changed(force=True)
         return self.all_delivered
 
+    def requeue_failed(self) -> int:
+        """Put failed items back in the queue for another ``run``; returns how many."""
+        count = 0
+        for item in self.items:
+            if item.state is ItemState.FAILED:
+                item.state, item.reason, item.note = ItemState.QUEUED, "", ""
+                item.bytes_sent, item.attempts, item.retries = 0, 0, 0
+                item.started_at = item.finished_at = None
+                count += 1
+        if count:
+            self._stop_reason = ""
+            self.finished_at = None
+            self.finished.clear()
+            self._changed(force=True)
+        return count
+
     def cancel(self, reason: str = "cancelled") -> None:
         """Stop every running and queued upload."""
         self._stop_reason = self._stop_reason or reason
@@ -439,6 +458,7 @@ class UploadBatch:
                     break
                 delay = min(self.backoff_max, self.backoff * 2 ** (item.attempts - 1))
                 delay *= random.uniform(0.5, 1.5)
+                item.retries += 1
                 item.note = f"{last}; retry {item.attempts + 1}/{self.max_attempts} " \
                             f"with a fresh URL in {delay:.0f} s"
                 self._changed(force=True)
@@ -470,7 +490,11 @@ class UploadBatch:
         now = time.monotonic()
         item.meter.update(item.bytes_sent, now)
         self._meter.update(self.bytes_sent, now)
-        self._changed()
+        if item.bytes_sent >= item.total:
+            item.note = "all bytes sent; waiting for the storage to confirm"
+            self._changed(force=True)
+        else:
+            self._changed()
 
     async def _put(self, http: httpx.AsyncClient, item: UploadItem, url: str) -> None:
         item.bytes_sent = 0
