@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from odailies_tui.api.errors import ApiError
+from odailies_tui.api.errors import ApiError, NetworkError
 from odailies_tui.api.models import Job, JobsPage
 
 ACTIVE_STATES = frozenset({"running", "executingCompletion", "willSuspend", "willResume"})
@@ -168,6 +168,8 @@ class PollResult:
     events: list[JobEvent] = field(default_factory=list)
     error: ApiError | None = None
     nbytes: int = 0
+    #: the first good poll after one or more failed ones (it is always a full resync)
+    recovered: bool = False
 
 
 class JobBoard:
@@ -183,7 +185,9 @@ class JobBoard:
         overlap: float = 5.0,
         resync_every: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], datetime] = lambda: datetime.now().astimezone(),
         rng: random.Random | None = None,
+        reset_pool_after: int = 3,
     ) -> None:
         self.source = source
         self.interval = interval
@@ -192,11 +196,17 @@ class JobBoard:
         self.overlap = timedelta(seconds=overlap)
         self.resync_every = resync_every
         self.clock = clock
+        self.wall = wall
+        self.reset_pool_after = reset_pool_after
         self.rng = rng or random.Random()
         self.jobs: dict[str, TrackedJob] = {}
         self.order: list[str] = []
         self.cursor: datetime | None = None
         self.last_ok: float | None = None
+        #: local wall-clock time of the last good poll (for "last good poll at 14:02:17")
+        self.last_ok_at: datetime | None = None
+        #: how many times the connection pool was rebuilt after repeated network failures
+        self.pool_resets = 0
         self.last_full: float | None = None
         self.last_error: ApiError | None = None
         self.failures = 0
@@ -257,12 +267,34 @@ class JobBoard:
                      or (self.last_full is not None and now - self.last_full >= self.resync_every))
         try:
             page = await self.source.list_jobs(None if want_full else self.cursor)
-        except ApiError as exc:
+        except Exception as exc:  # a poll must never take the monitor down
+            error = exc if isinstance(exc, ApiError) else ApiError(
+                f"unexpected {type(exc).__name__} while polling")
             self.failures += 1
-            self.last_error = exc
+            self.last_error = error
             self._need_full = True
-            return PollResult(ok=False, full=want_full, error=exc)
-        return self._merge(page, want_full, self.clock())
+            await self._maybe_reset_pool(error)
+            return PollResult(ok=False, full=want_full, error=error)
+        recovered = self.failures > 0
+        result = self._merge(page, want_full, self.clock())
+        result.recovered = recovered
+        return result
+
+    async def _maybe_reset_pool(self, error: ApiError) -> None:
+        """After ``reset_pool_after`` network failures in a row, rebuild the connection pool
+        (a half-dead keep-alive connection can outlive a network change)."""
+        if not isinstance(error, NetworkError) or self.reset_pool_after <= 0:
+            return
+        if self.failures % self.reset_pool_after:
+            return
+        reset = getattr(self.source, "reset_pool", None)
+        if reset is None:
+            return
+        try:
+            await reset()
+            self.pool_resets += 1
+        except Exception:  # closing a broken pool may fail; the next poll retries
+            pass
 
     def _merge(self, page: JobsPage, full: bool, now: float) -> PollResult:
         result = PollResult(ok=True, full=full, nbytes=page.nbytes)
@@ -300,6 +332,7 @@ class JobBoard:
         else:
             self.cursor = None  # no server clock: stay on full polls rather than guess
         self.last_ok = now
+        self.last_ok_at = self.wall()
         self.last_error = None
         self.failures = 0
         self.polls += 1
@@ -321,3 +354,52 @@ class JobBoard:
             return (-created.timestamp() if created else 0.0, positions[jid])
 
         self.order = sorted(order, key=key)
+
+
+# -- grouping / filtering ---------------------------------------------------------------------
+
+#: what ``f`` cycles through, in order, with the label the status line shows
+FILTER_MODES: tuple[tuple[str, str], ...] = (
+    ("all", "all jobs"),
+    ("active", "active"),
+    ("attention", "needs attention"),
+    ("done", "done"),
+)
+
+
+def next_filter_mode(mode: str) -> str:
+    """The mode after ``mode`` in ``FILTER_MODES`` (wrapping)."""
+    names = [name for name, _ in FILTER_MODES]
+    index = names.index(mode) if mode in names else -1
+    return names[(index + 1) % len(names)]
+
+
+def filter_label(mode: str) -> str:
+    """What to call a filter mode on screen."""
+    return dict(FILTER_MODES).get(mode, mode)
+
+
+def job_matches(tracked: TrackedJob, mode: str = "all", text: str = "",
+                attention: Callable[[TrackedJob], bool] | None = None) -> bool:
+    """Whether a job passes a state group and a typed filter.
+
+    ``active``: running or waiting to run; ``attention``: failed/aborted and not yet read, or
+    flagged by ``attention`` (a stall, say); ``done``: finished any way. ``text`` matches name,
+    type, state or path, case-insensitively.
+    """
+    group = tracked.outcome
+    if mode == "active" and group not in ("running", "waiting"):
+        return False
+    if mode == "done" and tracked.job.state not in FINISHED_STATES:
+        return False
+    if mode == "attention":
+        flagged = attention(tracked) if attention is not None else False
+        if not flagged and not (group == "failed" and not tracked.job.read):
+            return False
+    if text:
+        needle = text.casefold()
+        job = tracked.job
+        hay = f"{job.name}\n{job.type}\n{job.state}\n{job.path or ''}\n{job.id}".casefold()
+        if needle not in hay:
+            return False
+    return True

@@ -1,20 +1,40 @@
-"""The Jobs view: one row per job, totals and freshness in a status line above."""
+"""The Jobs view: totals, a throughput graph and one row per job, updated in place.
+
+Keys: ``enter`` details, ``a`` mark read (``A`` every finished job), ``p`` pause / resume,
+``x`` abort (both ask first), ``f`` cycles the state groups, ``/`` filters as you type.
+Alerts (finished / failed / stalled jobs) show as notices, ring the bell and, when enabled,
+send a desktop notice through the terminal.
+"""
 
 from __future__ import annotations
 
-import time
+import os
+from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Static
+from textual.containers import Horizontal, Vertical
+from textual.events import Key
+from textual.widgets import Input, Sparkline, Static
 
 from odailies_tui.core import formatting as fmt
-from odailies_tui.core.jobboard import JobBoard, TrackedJob
+from odailies_tui.core.alerts import Alert, AlertCenter, desktop_notice
+from odailies_tui.core.job_actions import JobActions, PlannedAction, plan_abort, plan_toggle
+from odailies_tui.core.jobboard import (
+    JobBoard,
+    TrackedJob,
+    filter_label,
+    job_matches,
+    next_filter_mode,
+)
+from odailies_tui.ui.confirm import ConfirmScreen
 from odailies_tui.ui.messages import JobsPolled
 from odailies_tui.ui.widgets.fast_table import Column, FastTable
+
+if TYPE_CHECKING:
+    from odailies_tui.core.session import Session
 
 OUTCOME_STYLE = {
     "running": "bold cyan",
@@ -23,6 +43,10 @@ OUTCOME_STYLE = {
     "failed": "bold red",
     "other": "magenta",
 }
+#: rows that need the user: failed and not acknowledged, or stalled
+FAILED_ROW = "on #5f0000"
+STALLED_ROW = "on #5f5f00"
+HIGHLIGHT_TEXT = "bold bright_white"
 
 JOB_COLUMNS = (
     Column("name", "Name", 18, priority=100, flex=True),
@@ -35,12 +59,14 @@ JOB_COLUMNS = (
     Column("finished", "Finished", 12, priority=20),
 )
 BAR_WIDTH = 10
+WRITE_ACTIONS = ("mark_read", "mark_all_read", "toggle_pause", "abort")
+WRITE_KEYS = {"a": "mark read", "A": "mark read", "p": "pause or resume", "x": "abort"}
 
 
-def job_cells(tracked: TrackedJob) -> dict[str, str | Text]:
-    """The cells of one job's row."""
+def job_cells(tracked: TrackedJob, attention: str = "") -> dict[str, str | Text]:
+    """The cells of one job's row; ``attention`` is "", "failed" or "stalled"."""
     job = tracked.job
-    style = OUTCOME_STYLE[tracked.outcome]
+    style = HIGHLIGHT_TEXT if attention else OUTCOME_STYLE[tracked.outcome]
     progress = Text(fmt.bar(job.progress, BAR_WIDTH), style=style)
     progress.append(f" {fmt.percent(job.progress):>4}")
     if tracked.outcome == "running":
@@ -50,10 +76,11 @@ def job_cells(tracked: TrackedJob) -> dict[str, str | Text]:
     else:
         left = ""
         rate = ""
+    state = "STALLED" if attention == "stalled" else job.state
     return {
         "name": job.name or job.id,
         "type": job.type,
-        "state": Text(job.state, style=style),
+        "state": Text(state, style=style),
         "progress": progress,
         "rate": rate,
         "left": left,
@@ -70,16 +97,20 @@ class StatusLine(Static):
     StatusLine.-offline { background: $error; color: $text; text-style: bold; }
     """
 
-    def show_board(self, board: JobBoard, next_poll_at: float | None) -> None:
-        """Render the line from the board's state."""
-        now = time.monotonic()
+    def show_board(self, board: JobBoard, next_poll_at: float | None, *,
+                   extra: str = "") -> None:
+        """Render the line from the board's state (times from the board's own clock)."""
+        now = board.clock()
         self.set_class(board.offline, "-offline")
         if board.offline and board.last_error is not None:
             parts = [f"OFFLINE — {board.last_error}"]
-            if board.last_ok is not None:
-                parts.append(f"last good poll {fmt.ago(now - board.last_ok)}")
+            if board.last_ok is not None and board.last_ok_at is not None:
+                parts.append(f"last good poll {board.last_ok_at.strftime('%H:%M:%S')} "
+                             f"({fmt.ago(now - board.last_ok)})")
+            elif board.last_ok is None:
+                parts.append("no data yet")
             if next_poll_at is not None:
-                parts.append(f"retrying in {max(int(next_poll_at - now), 0)} s")
+                parts.append(f"retry in {max(int(next_poll_at - now), 0)} s")
             self.update(Text(" · ".join(parts)))
             return
         if board.last_ok is None:
@@ -92,12 +123,55 @@ class StatusLine(Static):
             text.append(f" · {totals.waiting} waiting", style="yellow")
         if totals.running:
             text.append(" · " + fmt.rate(totals.throughput, estimated=totals.throughput_estimated))
-            text.append(" · " + fmt.duration(totals.seconds_left,
-                                             estimated=totals.seconds_left_estimated) + " left")
+            left = fmt.short_duration(totals.seconds_left)
+            if totals.seconds_left is not None and totals.seconds_left_estimated:
+                left = "~" + left
+            text.append(f" · {left} left")
         if totals.failed:
             text.append(f" · {totals.failed} failed", style="bold red")
+        if extra:
+            text.append(f" · {extra}", style="bold")
         text.append(f" · updated {fmt.ago(now - board.last_ok)}", style="dim")
         self.update(text)
+
+
+GRAPH_POINTS = 150
+
+
+def graph_values(board: JobBoard, points: int = GRAPH_POINTS) -> list[float]:
+    """The last ``points`` total throughput samples (bytes/s), oldest first, padded with
+    zeros on the left so the graph keeps its scale from zero and fills up from the right."""
+    values = [bps for _, bps in board.throughput_history][-points:]
+    return [0.0] * (points - len(values)) + values
+
+
+class ThroughputGraph(Horizontal):
+    """Total throughput over the last minutes: a one-line sparkline with its peak."""
+
+    DEFAULT_CSS = """
+    ThroughputGraph { height: 1; padding: 0 1; }
+    ThroughputGraph > .graph-label { width: auto; color: $text-muted; }
+    ThroughputGraph > Sparkline { width: 1fr; height: 1; margin: 0 1; }
+    ThroughputGraph > .graph-peak { width: auto; color: $text-muted; }
+    """
+
+    def __init__(self, board: JobBoard, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.board = board
+
+    def compose(self) -> ComposeResult:
+        yield Static("throughput", classes="graph-label")
+        yield Sparkline([0.0], summary_function=max)
+        yield Static("", classes="graph-peak")
+
+    def update_graph(self) -> None:
+        values = graph_values(self.board)
+        self.query_one(Sparkline).data = values
+        history = self.board.throughput_history
+        span = history[-1][0] - history[0][0] if len(history) > 1 else 0.0
+        peak = max(values)
+        self.query_one(".graph-peak", Static).update(
+            f"{fmt.short_duration(span)} · peak {fmt.rate(peak) if peak else '—'}")
 
 
 class JobsView(Vertical):
@@ -105,20 +179,44 @@ class JobsView(Vertical):
 
     BINDINGS = [
         Binding("r", "app.refresh_jobs", "Refresh"),
+        Binding("enter", "details", "Details", show=False),
+        Binding("a", "mark_read", "Mark read"),
+        Binding("A", "mark_all_read", "All read", show=False),
+        Binding("p", "toggle_pause", "Pause/resume"),
+        Binding("x", "abort", "Abort"),
+        Binding("f", "cycle_filter", "Group"),
+        Binding("slash", "start_filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
     DEFAULT_CSS = """
     JobsView { height: 1fr; }
+    JobsView > #jobs-filter { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    JobsView > #jobs-filter.-shown { display: block; }
     """
 
-    def __init__(self, board: JobBoard, **kwargs: object) -> None:
+    def __init__(self, board: JobBoard, *, alerts: AlertCenter | None = None,
+                 actions: JobActions | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.board = board
+        self.alerts = alerts if alerts is not None else AlertCenter()
+        self.actions = actions
         self.next_poll_at: float | None = None
+        self.filter_mode = "all"
+        self.filter_text = ""
+        self._attention: dict[str, str] = {}
+
+    @classmethod
+    def for_session(cls, session: Session, **kwargs: object) -> JobsView:
+        """The Jobs view wired to a session's board, alerts and actions."""
+        return cls(session.board, alerts=session.alerts, actions=session.actions, **kwargs)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="jobs-status")
-        yield FastTable(JOB_COLUMNS, self._cells, id="jobs-table")
+        yield ThroughputGraph(self.board, id="jobs-graph")
+        yield FastTable(JOB_COLUMNS, self._cells, row_style=self._row_style, id="jobs-table")
+        yield Input(placeholder="filter jobs: name, type, state, path (escape clears)",
+                    id="jobs-filter")
 
     @property
     def table(self) -> FastTable:
@@ -128,20 +226,254 @@ class JobsView(Vertical):
         self.set_interval(1.0, self._tick)
         self._tick()
 
+    # -- rendering ----------------------------------------------------------------------------
+
     def _tick(self) -> None:
-        self.query_one(StatusLine).show_board(self.board, self.next_poll_at)
+        extra = []
+        if self.filter_mode != "all":
+            extra.append(filter_label(self.filter_mode))
+        if self.filter_text:
+            extra.append(f"“{self.filter_text}”")
+        if self.actions is not None and self.actions.read_only:
+            extra.append("read-only")
+        self.query_one(StatusLine).show_board(self.board, self.next_poll_at,
+                                              extra=" ".join(extra))
 
     def _cells(self, key: object) -> dict[str, str | Text]:
         tracked = self.board.jobs.get(str(key))
-        return job_cells(tracked) if tracked is not None else {}
+        if tracked is None:
+            return {}
+        return job_cells(tracked, self._attention.get(tracked.id, ""))
+
+    def _row_style(self, key: object) -> str | None:
+        attention = self._attention.get(str(key))
+        if attention == "failed":
+            return FAILED_ROW
+        if attention == "stalled":
+            return STALLED_ROW
+        return None
+
+    def _attention_map(self) -> dict[str, str]:
+        marks = {job_id: "stalled" for job_id in self.alerts.stalled}
+        marks.update({job_id: "failed" for job_id in self.alerts.unacknowledged})
+        return marks
+
+    def visible_keys(self) -> list[str]:
+        """Job ids shown with the current group and filter, newest first."""
+        if self.filter_mode == "all" and not self.filter_text:
+            return list(self.board.order)
+        jobs = self.board.jobs
+        return [i for i in self.board.order
+                if job_matches(jobs[i], self.filter_mode, self.filter_text,
+                               self.alerts.needs_attention)]
+
+    def _restyle(self) -> None:
+        """Refresh the rows whose highlight changed."""
+        marks = self._attention_map()
+        changed = {k for k in marks.keys() | self._attention.keys()
+                   if marks.get(k) != self._attention.get(k)}
+        self._attention = marks
+        for job_id in changed:
+            self.table.refresh_row(job_id)
 
     @on(JobsPolled)
     def apply_poll(self, message: JobsPolled) -> None:
-        """Apply one poll in place: new order only when jobs came or went."""
+        """Apply one poll in place: new order only when jobs came or went (or, with a filter,
+        when a job changed); then announce what needs the user."""
         result = message.result
+        for alert in self.alerts.process(result, self.board):
+            self.announce(alert)
         table = self.table
-        if result.added or result.removed or table.row_count != len(self.board.order):
-            table.set_rows(self.board.order)
+        filtered = self.filter_mode != "all" or bool(self.filter_text)
+        if (result.added or result.removed or table.row_count != len(self.board.order)
+                or (filtered and (result.changed or result.full))):
+            table.set_rows(self.visible_keys())
         for job_id in result.changed:
             table.refresh_row(job_id)
+        self._restyle()
+        if result.ok:
+            self.query_one(ThroughputGraph).update_graph()
+            if self.actions is not None and self.actions.can_write is None:
+                self._probe_write()
         self._tick()
+
+    # -- alerts -------------------------------------------------------------------------------
+
+    def announce(self, alert: Alert) -> None:
+        """Show one alert: a notice, the bell, a desktop notice when enabled."""
+        timeout = 30.0 if alert.severity == "error" else 10.0
+        self.app.notify(alert.message, title=alert.title, severity=alert.severity,  # type: ignore[arg-type]
+                        timeout=timeout, markup=False)
+        if alert.bell:
+            self.app.bell()
+        if alert.desktop:
+            seq = desktop_notice(alert, self.alerts.policy.desktop,
+                                 in_tmux=bool(os.environ.get("TMUX")))
+            driver = self.app._driver
+            if seq and driver is not None and not self.app.is_headless:
+                driver.write(seq)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def selected(self) -> TrackedJob | None:
+        """The job under the cursor."""
+        key = self.table.cursor_key
+        return self.board.jobs.get(str(key)) if key is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and self.actions is not None and self.actions.read_only:
+            return None  # shown greyed out; the key says why (see on_key)
+        return True
+
+    def on_key(self, event: Key) -> None:
+        if (event.key in WRITE_KEYS and self.actions is not None and self.actions.read_only
+                and not isinstance(self.app.focused, Input)):
+            event.stop()
+            what = WRITE_KEYS[event.key]
+            if event.key in ("a", "A"):
+                self._acknowledge_locally(event.key == "A")
+            self.app.notify(f"Cannot {what}: {self.actions.denied_reason}",
+                            title="Read-only token", severity="warning", markup=False)
+
+    def _acknowledge_locally(self, everything: bool) -> None:
+        if everything:
+            self.alerts.acknowledge_all()
+        elif (tracked := self.selected()) is not None:
+            self.alerts.acknowledge(tracked.id)
+        self._restyle()
+
+    @on(FastTable.Activated, "#jobs-table")
+    def _activated(self, event: FastTable.Activated) -> None:
+        event.stop()
+        self.action_details()
+
+    def action_details(self) -> None:
+        """``enter``: every field of the selected job, and its history."""
+        tracked = self.selected()
+        if tracked is None:
+            return
+        from odailies_tui.ui.job_detail import JobDetailScreen
+
+        self.app.push_screen(JobDetailScreen(self.board, tracked.id, self.alerts))
+
+    def action_mark_read(self) -> None:
+        """``a``: mark the selected job read (acknowledges its alert)."""
+        tracked = self.selected()
+        if tracked is None:
+            return
+        self.alerts.acknowledge(tracked.id)
+        self._restyle()
+        if tracked.job.read:
+            self.app.notify(f"{tracked.job.name or tracked.id} is already read", timeout=3)
+            return
+        self._mark_read([tracked.id])
+
+    def action_mark_all_read(self) -> None:
+        """``A``: mark every finished job read."""
+        self.alerts.acknowledge_all()
+        self._restyle()
+        if self.actions is None:
+            return
+        todo = JobActions.finished_unread(t.job for t in self.board.jobs.values())
+        if not todo:
+            self.app.notify("No unread finished jobs", timeout=3)
+            return
+        self._mark_read([j.id for j in todo])
+
+    def action_toggle_pause(self) -> None:
+        """``p``: pause a running job / resume a paused one, after asking."""
+        tracked = self.selected()
+        if tracked is not None:
+            self._ask_and_send(tracked, plan_toggle(tracked.job))
+
+    def action_abort(self) -> None:
+        """``x``: abort the selected job, after asking."""
+        tracked = self.selected()
+        if tracked is not None:
+            self._ask_and_send(tracked, plan_abort(tracked.job))
+
+    def _ask_and_send(self, tracked: TrackedJob, planned: PlannedAction) -> None:
+        if self.actions is None:
+            return
+        name = tracked.job.name or tracked.id
+        if not planned.possible:
+            self.app.notify(f"Cannot {planned.verb} {name}: {planned.reason}",
+                            severity="warning", markup=False)
+            return
+        question = (f"{planned.verb.capitalize()} “{name}” ({tracked.job.type}, "
+                    f"{tracked.job.state}, {fmt.percent(tracked.job.progress)})?\n"
+                    f"Sends state {planned.state} to o/DAILIES.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._send_state(tracked.id, planned)
+
+        self.app.push_screen(ConfirmScreen(f"{planned.verb.capitalize()} job", question,
+                                           yes=planned.verb.capitalize()), answered)
+
+    @work(group="job-actions", exit_on_error=False, description="change a job")
+    async def _send_state(self, job_id: str, planned: PlannedAction) -> None:
+        assert self.actions is not None
+        tracked = self.board.jobs.get(job_id)
+        if tracked is None:
+            return
+        result = await self.actions.set_state(tracked.job, planned)
+        self._report(result.ok, result.message)
+
+    @work(group="job-actions", exit_on_error=False, description="mark jobs read")
+    async def _mark_read(self, job_ids: list[str]) -> None:
+        assert self.actions is not None
+        jobs = [self.board.jobs[i].job for i in job_ids if i in self.board.jobs]
+        result = await self.actions.mark_read(jobs)
+        self._report(result.ok, result.message)
+
+    def _report(self, ok: bool, message: str) -> None:
+        self.app.notify(message, title="o/DAILIES" if ok else "Not done",
+                        severity="information" if ok else "warning", markup=False)
+        self.refresh_bindings()
+        self._tick()
+        if ok:
+            self.app.run_action("refresh_jobs")
+
+    @work(group="job-probe", exclusive=True, exit_on_error=False,
+          description="check write permission")
+    async def _probe_write(self) -> None:
+        assert self.actions is not None
+        await self.actions.check_write()
+        self.refresh_bindings()
+        self._tick()
+
+    # -- grouping and filter -------------------------------------------------------------------
+
+    def action_cycle_filter(self) -> None:
+        """``f``: all → active → needs attention → done."""
+        self.filter_mode = next_filter_mode(self.filter_mode)
+        self.table.set_rows(self.visible_keys())
+        self._tick()
+
+    def action_start_filter(self) -> None:
+        """``/``: type to filter; ``enter`` returns to the table, ``escape`` clears."""
+        box = self.query_one("#jobs-filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#jobs-filter", Input)
+        box.value = ""
+        box.remove_class("-shown")
+        self.filter_text = ""
+        self.table.set_rows(self.visible_keys())
+        self.table.focus()
+        self._tick()
+
+    @on(Input.Changed, "#jobs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.table.set_rows(self.visible_keys())
+        self._tick()
+
+    @on(Input.Submitted, "#jobs-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.query_one("#jobs-filter", Input).remove_class("-shown")
+        self.table.focus()
