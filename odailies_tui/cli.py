@@ -9,12 +9,14 @@ from collections.abc import Sequence
 
 from odailies_tui import __version__
 from odailies_tui.connection import UsageError, add_connection_args
+from odailies_tui.core.alerts import add_monitor_args
 
 #: subcommand modules; each offers ``add_parser(subparsers)`` and ``run(args) -> int``
 COMMAND_MODULES: tuple[str, ...] = (
     "odailies_tui.sim.command",
     "odailies_tui.commands.upload",
     "odailies_tui.commands.auth",
+    "odailies_tui.commands.status",
 )
 
 
@@ -32,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_connection_args(parser)
     parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
                         help="base poll interval while jobs run (default 2)")
+    add_monitor_args(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_parser(subparsers)

@@ -6,6 +6,8 @@ import httpx
 
 from odailies_tui.api.client import ODailiesClient
 from odailies_tui.connection import Connection
+from odailies_tui.core.alerts import AlertCenter
+from odailies_tui.core.job_actions import JobActions
 from odailies_tui.core.jobboard import JobBoard
 
 
@@ -25,6 +27,8 @@ class Session:
         self.client = ODailiesClient(connection.base_url, connection.project_id,
                                      connection.token, transport=transport)
         self.board = JobBoard(self.client, interval=interval)
+        self.alerts = AlertCenter()  # its policy may be replaced from settings / flags
+        self.actions = JobActions(self.client)
 
     def __repr__(self) -> str:
         return f"Session({self.connection!r})"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
+import contextlib
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
@@ -20,6 +22,7 @@ from odailies_tui.core.session import Session
 from odailies_tui.ui.help_screen import HelpScreen
 from odailies_tui.ui.jobs_view import JobsView
 from odailies_tui.ui.messages import JobsPolled
+from odailies_tui.ui.wall_view import WallView
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,8 @@ class ViewSpec:
 
 #: the views in ``tab`` order; later features append theirs
 VIEWS: list[ViewSpec] = [
-    ViewSpec("jobs", "Jobs", lambda session: JobsView(session.board, id="jobs")),
+    ViewSpec("jobs", "Jobs", lambda session: JobsView.for_session(session, id="jobs")),
+    ViewSpec("wall", "Wall", lambda session: WallView.for_session(session, id="wall")),
 ]
 
 
@@ -83,6 +87,9 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        start = getattr(self.app, "start_view", None)
+        if start in {spec.id for spec in VIEWS}:
+            self.query_one("#views", ContentSwitcher).current = start
         self._show_current()
 
     @property
@@ -120,8 +127,11 @@ class ODailiesApp(App[None]):
         Binding("r", "refresh_jobs", "Refresh", show=False),
     ]
 
-    def __init__(self, session: Session, *, demo: bool = False) -> None:
+    def __init__(self, session: Session, *, demo: bool = False,
+                 start_view: str | None = None) -> None:
         super().__init__()
+        #: the view shown first (``--wall`` starts on "wall")
+        self.start_view = start_view
         self.session = session
         self.demo = demo
         self._poll_timer: Timer | None = None
@@ -135,7 +145,18 @@ class ODailiesApp(App[None]):
         return self.screen_stack[0]  # type: ignore[return-value]
 
     def on_mount(self) -> None:
+        self._exit_on_hangup()
         self.poll_jobs()
+
+    def _exit_on_hangup(self) -> None:
+        """SIGHUP (SSH dropped, tmux pane killed) and SIGTERM: exit through Textual, so the
+        terminal is restored, instead of dying in application mode."""
+        loop = asyncio.get_running_loop()
+        for name in ("SIGHUP", "SIGTERM"):
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(sig, self.exit)
 
     async def on_unmount(self) -> None:
         await self.session.aclose()
@@ -153,7 +174,7 @@ class ODailiesApp(App[None]):
         delay = board.next_interval()
         view = self._jobs_view()
         if view is not None:
-            view.next_poll_at = time.monotonic() + delay
+            view.next_poll_at = board.clock() + delay
             view.post_message(JobsPolled(result))
         self._poll_timer = self.set_timer(delay, self.poll_jobs)
 
