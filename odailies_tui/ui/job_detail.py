@@ -84,7 +84,7 @@ def detail_table(tracked: TrackedJob, alerts: AlertCenter | None, now: datetime)
 class JobDetailScreen(ModalScreen[None]):
     """One job in full; refreshes every second from the board while open."""
 
-    BINDINGS = [Binding("escape,enter,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q", "dismiss", "Close")]
 
     DEFAULT_CSS = """
     JobDetailScreen { align: center middle; }

@@ -179,7 +179,6 @@ class JobsView(Vertical):
 
     BINDINGS = [
         Binding("r", "app.refresh_jobs", "Refresh"),
-        Binding("enter", "details", "Details", show=False),
         Binding("a", "mark_read", "Mark read"),
         Binding("A", "mark_all_read", "All read", show=False),
         Binding("p", "toggle_pause", "Pause/resume"),
@@ -349,10 +348,11 @@ class JobsView(Vertical):
 
     def action_details(self) -> None:
         """``enter``: every field of the selected job, and its history."""
-        tracked = self.selected()
-        if tracked is None:
-            return
         from odailies_tui.ui.job_detail import JobDetailScreen
+
+        tracked = self.selected()
+        if tracked is None or isinstance(self.app.screen, JobDetailScreen):
+            return
 
         self.app.push_screen(JobDetailScreen(self.board, tracked.id, self.alerts))
 
@@ -432,8 +432,9 @@ class JobsView(Vertical):
                         severity="information" if ok else "warning", markup=False)
         self.refresh_bindings()
         self._tick()
-        if ok:
-            self.app.run_action("refresh_jobs")
+        refresh = getattr(self.app, "action_refresh_jobs", None)
+        if ok and refresh is not None:
+            refresh()  # show the server's new state now
 
     @work(group="job-probe", exclusive=True, exit_on_error=False,
           description="check write permission")
