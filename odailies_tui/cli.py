@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--demo", action="store_true",
                         help="run on the built-in simulator (no account, no network)")
+    parser.add_argument("--clips", type=int, default=None, metavar="N",
+                        help="with --demo: how many clips the simulator holds (default 48)")
     add_connection_args(parser)
     parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
                         help="base poll interval while jobs run (default 2)")

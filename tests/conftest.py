@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -162,3 +163,11 @@ def debug_logs():
     root.removeHandler(handler)
     for n, level in saved.items():
         _logging.getLogger(n).setLevel(level)
+
+
+@pytest.fixture
+def state_dir(tmp_path, monkeypatch) -> Path:
+    """``ODAILIES_STATE_DIR`` pointed at a fresh temporary directory (edit journals live there)."""
+    path = tmp_path / "state"
+    monkeypatch.setenv("ODAILIES_STATE_DIR", str(path))
+    return path

@@ -91,7 +91,7 @@ class EditQueue:
         journal: Journal | None = None,
         *,
         debounce: float = 0.4,
-        max_wait: float = 2.0,
+        max_wait: float = 5.0,
         backoff: tuple[float, float] = (1.0, 30.0),
     ) -> None:
         self.client = client

@@ -7,8 +7,11 @@ import httpx
 from odailies_tui.api.client import ODailiesClient
 from odailies_tui.connection import Connection
 from odailies_tui.core.alerts import AlertCenter
+from odailies_tui.core.clipbook import ClipBook
+from odailies_tui.core.edits import EditQueue
 from odailies_tui.core.job_actions import JobActions
 from odailies_tui.core.jobboard import JobBoard
+from odailies_tui.core.journal import Journal
 
 
 class Session:
@@ -21,6 +24,7 @@ class Session:
         interval: float = 2.0,
         transport: httpx.AsyncBaseTransport | None = None,
         demo: bool = False,
+        journal: Journal | None = None,
     ) -> None:
         self.connection = connection
         self.demo = demo
@@ -29,6 +33,9 @@ class Session:
         self.board = JobBoard(self.client, interval=interval)
         self.alerts = AlertCenter()  # its policy may be replaced from settings / flags
         self.actions = JobActions(self.client)
+        self.clipbook = ClipBook(self.client)
+        self.edits = EditQueue(self.client, self.clipbook, journal or Journal.for_project(
+            connection.base_url, connection.project_id))
 
     def __repr__(self) -> str:
         return f"Session({self.connection!r})"
@@ -41,5 +48,6 @@ class Session:
         return f"{name} (simulator)" if self.demo else name
 
     async def aclose(self) -> None:
-        """Close network resources."""
+        """Close network resources (unsent edits stay in the journal)."""
+        await self.edits.aclose()
         await self.client.aclose()

@@ -19,6 +19,8 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Static
 
 from odailies_tui.core.session import Session
+from odailies_tui.ui.clip_form import UnsentEditsScreen
+from odailies_tui.ui.clips_view import ClipsView
 from odailies_tui.ui.help_screen import HelpScreen
 from odailies_tui.ui.jobs_view import JobsView
 from odailies_tui.ui.messages import JobsPolled
@@ -37,6 +39,8 @@ class ViewSpec:
 #: the views in ``tab`` order; later features append theirs
 VIEWS: list[ViewSpec] = [
     ViewSpec("jobs", "Jobs", lambda session: JobsView.for_session(session, id="jobs")),
+    ViewSpec("clips", "Clips",
+             lambda session: ClipsView(session.clipbook, session.edits, id="clips")),
     ViewSpec("wall", "Wall", lambda session: WallView.for_session(session, id="wall")),
 ]
 
@@ -187,6 +191,19 @@ class ODailiesApp(App[None]):
     def action_refresh_jobs(self) -> None:
         """``r``: poll now."""
         self.poll_jobs()
+
+    async def action_quit(self) -> None:
+        """``q``: quit, asking first when clip edits are still unsent."""
+        unsent = self.session.edits.unsent_count
+        if not unsent:
+            self.exit()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit()
+
+        self.push_screen(UnsentEditsScreen(unsent), answered)
 
     def action_help(self) -> None:
         """``?``: every key that works here."""
