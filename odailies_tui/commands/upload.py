@@ -20,10 +20,11 @@ from rich.table import Table
 from rich.text import Text
 
 from odailies_tui.api.client import ODailiesClient
-from odailies_tui.api.errors import ApiError, InvalidToken
+from odailies_tui.api.errors import InvalidToken
 from odailies_tui.connection import add_connection_args, resolve_connection
+from odailies_tui.core.upload_center import UploadCenter
 from odailies_tui.core.upload_format import fmt_duration, fmt_percent, fmt_rate, fmt_size
-from odailies_tui.core.upload_plan import UploadPlan, make_plan
+from odailies_tui.core.upload_plan import UploadPlan
 from odailies_tui.core.upload_run import ItemState, UploadBatch, UploadItem
 
 RULES = """\
@@ -87,18 +88,16 @@ async def _main(args: argparse.Namespace, client: ODailiesClient) -> int:
     out = Console(file=sys.stdout, highlight=False)
     err = Console(file=sys.stderr, highlight=False)
     async with client:
-        clip_names: list[str] | None
         try:
-            clip_names = [c.name for c in await client.list_clips()]
+            result = await UploadCenter(client).plan(args.paths, log=args.log, force=args.force)
         except InvalidToken as exc:
             err.print(f"odailies-tui upload: {exc}. Check the token for project "
                       f"{client.project_id} (ODAILIES_TOKEN or the keyring).", markup=False)
             return 2
-        except ApiError as exc:
-            clip_names = None
-            err.print(f"warning: cannot read the project's clips ({exc}); thumbnail and LOG "
-                      "names cannot be checked.", markup=False)
-        plan = make_plan(args.paths, clip_names, log=args.log, force=args.force)
+        if result.clips_problem:
+            err.print(f"warning: cannot read the project's clips ({result.clips_problem}); "
+                      "thumbnail and LOG names cannot be checked.", markup=False)
+        plan = result.plan
         if not _show_plan(plan, args, out, err):
             return 2
         if args.dry_run:

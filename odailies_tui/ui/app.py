@@ -24,6 +24,7 @@ from odailies_tui.ui.clips_view import ClipsView
 from odailies_tui.ui.help_screen import HelpScreen
 from odailies_tui.ui.jobs_view import JobsView
 from odailies_tui.ui.messages import JobsPolled
+from odailies_tui.ui.uploads_view import UploadsView
 from odailies_tui.ui.wall_view import WallView
 
 
@@ -39,6 +40,7 @@ class ViewSpec:
 #: the views in ``tab`` order; later features append theirs
 VIEWS: list[ViewSpec] = [
     ViewSpec("jobs", "Jobs", lambda session: JobsView.for_session(session, id="jobs")),
+    ViewSpec("uploads", "Uploads", lambda session: UploadsView.for_session(session, id="uploads")),
     ViewSpec("clips", "Clips",
              lambda session: ClipsView(session.clipbook, session.edits, id="clips")),
     ViewSpec("wall", "Wall", lambda session: WallView.for_session(session, id="wall")),

@@ -1,0 +1,123 @@
+"""The Uploads view (Pilot): plan shown first, refusals block, progress rows fed by the center."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.widgets import Button, Input
+
+from odailies_tui.api.client import ODailiesClient
+from odailies_tui.core.upload_center import UploadCenter
+from odailies_tui.core.upload_run import ItemState
+from odailies_tui.sim import Simulator
+from odailies_tui.ui.uploads_view import UploadDialog, UploadsView, item_cells
+
+
+class Host(App[None]):
+    def __init__(self, center: UploadCenter) -> None:
+        super().__init__()
+        self.center = center
+
+    def compose(self) -> ComposeResult:
+        yield UploadsView(self.center, id="uploads")
+
+
+def _file(path: Path, size: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+async def _wait(pilot, condition, timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not condition():
+        assert loop.time() < end, "timed out"
+        await pilot.pause(0.05)
+
+
+async def test_upload_from_the_view_shows_plan_then_progress_then_done(
+        sim: Simulator, tmp_path: Path) -> None:
+    clip = sorted(sim.clips)[0]
+    day = tmp_path / "Day 01"
+    _file(day / f"{clip}.mp4", 3_000_000)
+    _file(day / f"{clip}.jpg", 10_000)
+    async with ODailiesClient(sim.base_url, sim.project_id, sim.token) as client:
+        center = UploadCenter(client)
+        app = Host(center)
+        async with app.run_test(size=(120, 30)) as pilot:
+            view = app.query_one(UploadsView)
+            assert "No uploads yet" in str(view.query_one("#uploads-summary").render())
+            await pilot.press("n")
+            dialog = app.screen
+            assert isinstance(dialog, UploadDialog)
+            dialog.query_one(Input).value = f'"{day}"'
+            await pilot.press("enter")
+            await _wait(pilot, lambda: dialog.plan is not None)
+            plan_text = str(dialog.query_one("#upload-plan-text").render())
+            assert f"_graded/{clip}.mp4" in plan_text and f"_thumbnails/{clip}.jpg" in plan_text
+            assert not dialog.query_one("#upload-go", Button).disabled
+            assert sim.uploads == {}  # nothing moves before the confirmation
+            await pilot.press("ctrl+u")
+            await _wait(pilot, lambda: center.batches and center.batches[0].finished.is_set())
+            await pilot.pause(0.1)
+            assert {i.state for i in center.items} == {ItemState.DONE}
+            assert sim.uploads[f"_graded/{clip}.mp4"].size == 3_000_000
+            assert view.query_one("#uploads-table").row_count == 2
+            summary = str(view.query_one("#uploads-summary").render())
+            assert "2 done" in summary
+
+
+async def test_refused_plan_cannot_be_confirmed(sim: Simulator, tmp_path: Path) -> None:
+    bad = _file(tmp_path / "_thumbnails_X.jpg", 100)
+    async with ODailiesClient(sim.base_url, sim.project_id, sim.token) as client:
+        center = UploadCenter(client)
+        app = Host(center)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("n")
+            dialog = app.screen
+            dialog.query_one(Input).value = str(bad)
+            await pilot.press("enter")
+            await _wait(pilot, lambda: dialog.plan is not None)
+            text = str(dialog.query_one("#upload-plan-text").render())
+            assert "Rename it to X.jpg" in text and "Nothing will be sent" in text
+            assert dialog.query_one("#upload-go", Button).disabled
+            await pilot.press("ctrl+u")
+            await pilot.pause()
+            assert app.screen is dialog and center.batches == []
+            await pilot.press("escape")
+            assert not isinstance(app.screen, UploadDialog)
+    assert sim.uploads == {}
+
+
+def test_failed_row_shows_the_reason(tmp_path: Path) -> None:
+    from odailies_tui.core.upload_plan import PlannedFile, Role
+    from odailies_tui.core.upload_run import UploadItem
+
+    item = UploadItem(PlannedFile(tmp_path / "a.ale", "a.ale", Role.ALE, 10),
+                      state=ItemState.FAILED, reason="gave up after 5 attempts")
+    cells = item_cells(item)
+    assert str(cells["state"]) == "failed"
+    assert "gave up" in str(cells["note"])
+
+
+async def test_tab_reaches_the_uploads_view_in_the_app(sim: Simulator, state_dir: Path) -> None:
+    from odailies_tui.api.redact import Secret
+    from odailies_tui.connection import Connection
+    from odailies_tui.core.session import Session
+    from odailies_tui.ui.app import ODailiesApp
+
+    connection = Connection(sim.base_url, sim.project_id, Secret(sim.token))
+    app = ODailiesApp(Session(connection, interval=1000.0))
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(4):
+            if app.main_screen.current_view == "uploads":
+                break
+            await pilot.press("tab")
+        assert app.main_screen.current_view == "uploads"
+        await pilot.press("n")
+        assert isinstance(app.screen, UploadDialog)
+        await pilot.press("escape")
