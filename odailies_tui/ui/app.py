@@ -40,9 +40,9 @@ class ViewSpec:
 #: the views in ``tab`` order; later features append theirs
 VIEWS: list[ViewSpec] = [
     ViewSpec("jobs", "Jobs", lambda session: JobsView.for_session(session, id="jobs")),
-    ViewSpec("uploads", "Uploads", lambda session: UploadsView.for_session(session, id="uploads")),
     ViewSpec("clips", "Clips",
              lambda session: ClipsView(session.clipbook, session.edits, id="clips")),
+    ViewSpec("uploads", "Uploads", lambda session: UploadsView.for_session(session, id="uploads")),
     ViewSpec("wall", "Wall", lambda session: WallView.for_session(session, id="wall")),
 ]
 
