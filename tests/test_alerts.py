@@ -160,3 +160,15 @@ def test_policy_from_settings_and_flags() -> None:
     args = parser.parse_args(["--alert-on", "exploded"])
     _, problems = policy_from(args, {})
     assert problems and problems[0].startswith("--alert-on")
+
+
+async def test_unread_failures_at_start_are_highlighted_without_alerting() -> None:
+    source, board, center, clock = setup()
+    source.put("old", state="failed")
+    source.put("seen", state="failed", readFlag=1)
+    assert await step(board, center, clock, source) == []
+    assert center.unacknowledged == {"old"}
+    center.acknowledge("old")
+    board.request_full()
+    await step(board, center, clock, source)  # a full resync does not bring it back
+    assert not center.unacknowledged

@@ -125,6 +125,7 @@ class AlertCenter:
     #: every alert raised so far (bounded), newest last
     log: list[Alert] = field(default_factory=list)
     _announced: set[tuple[str, str]] = field(default_factory=set)
+    _acknowledged: set[str] = field(default_factory=set)
     _watch: dict[str, _Watch] = field(default_factory=dict)
 
     def process(self, result: PollResult, board: JobBoard) -> list[Alert]:
@@ -150,8 +151,15 @@ class AlertCenter:
                 self.unacknowledged.discard(job_id)  # read elsewhere: acknowledged
         for job_id in result.removed:
             self.forget(job_id)
-        if result.full:  # prune what the board no longer holds
+        if result.full:
+            # failures nobody has read yet stay highlighted (no alert: they are not news)
+            for job_id, tracked in board.jobs.items():
+                if (tracked.job.state in ("failed", "aborted") and not tracked.job.read
+                        and job_id not in self._acknowledged):
+                    self.unacknowledged.add(job_id)
+            # prune what the board no longer holds
             for job_id in [j for j in self.unacknowledged | self.stalled | set(self._watch)
+                           | self._acknowledged
                            if j not in board.jobs]:
                 self.forget(job_id)
             self._announced = {k for k in self._announced if k[0] in board.jobs}
@@ -162,6 +170,7 @@ class AlertCenter:
 
     def acknowledge(self, job_id: str) -> bool:
         """Stop highlighting a job; True when it was highlighted."""
+        self._acknowledged.add(job_id)
         if job_id in self.unacknowledged:
             self.unacknowledged.discard(job_id)
             return True
@@ -170,11 +179,13 @@ class AlertCenter:
     def acknowledge_all(self) -> list[str]:
         """Acknowledge every highlighted job; returns their ids."""
         ids = sorted(self.unacknowledged)
+        self._acknowledged.update(ids)
         self.unacknowledged.clear()
         return ids
 
     def forget(self, job_id: str) -> None:
         self.unacknowledged.discard(job_id)
+        self._acknowledged.discard(job_id)
         self.stalled.discard(job_id)
         self._watch.pop(job_id, None)
 

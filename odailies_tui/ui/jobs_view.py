@@ -168,7 +168,8 @@ class ThroughputGraph(Horizontal):
         values = graph_values(self.board)
         self.query_one(Sparkline).data = values
         history = self.board.throughput_history
-        span = history[-1][0] - history[0][0] if len(history) > 1 else 0.0
+        samples = min(len(history), GRAPH_POINTS)
+        span = history[-1][0] - history[-samples][0] if samples > 1 else 0.0
         peak = max(values)
         self.query_one(".graph-peak", Static).update(
             f"{fmt.short_duration(span)} · peak {fmt.rate(peak) if peak else '—'}")

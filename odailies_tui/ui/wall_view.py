@@ -44,7 +44,7 @@ class Tile(Vertical):
     """A caption over a large number."""
 
     DEFAULT_CSS = """
-    Tile { width: 1fr; height: 5; border: round $panel-lighten-2; padding: 0 1; }
+    Tile { width: 1fr; height: 6; border: round $panel-lighten-2; padding: 0 1; }
     Tile > .tile-caption { color: $text-muted; height: 1; }
     Tile > Digits { width: auto; }
     Tile.-alarm { border: heavy $error; }
@@ -70,7 +70,7 @@ class WallView(Vertical):
 
     DEFAULT_CSS = """
     WallView { height: 1fr; }
-    WallView > #wall-tiles { height: 5; }
+    WallView > #wall-tiles { height: 6; }
     WallView > #wall-graph { height: 4; margin: 0 1; }
     WallView > #wall-graph-label { height: 1; padding: 0 1; color: $text-muted; }
     """
@@ -142,8 +142,11 @@ class WallView(Vertical):
         values = graph_values(board)
         self.query_one("#wall-graph", Sparkline).data = values
         peak = max(values)
+        history = board.throughput_history
+        samples = min(len(history), len(values))
+        span = history[-1][0] - history[-samples][0] if samples > 1 else 0.0
         self.query_one("#wall-graph-label", Static).update(
-            f"total throughput, last {len(values)} polls · peak "
+            f"total throughput, last {fmt.short_duration(span)} · peak "
             f"{fmt.rate(peak) if peak else '—'}")
         keys = self.wall_keys()
         table = self.query_one("#wall-table", FastTable)
