@@ -121,3 +121,20 @@ async def test_tab_reaches_the_uploads_view_in_the_app(sim: Simulator, state_dir
         await pilot.press("n")
         assert isinstance(app.screen, UploadDialog)
         await pilot.press("escape")
+
+
+async def test_palette_command_opens_the_upload_dialog(sim: Simulator) -> None:
+    from odailies_tui.ui.uploads_view import UploadCommands
+
+    class PaletteHost(Host):
+        COMMANDS = App.COMMANDS | {UploadCommands}
+
+    async with ODailiesClient(sim.base_url, sim.project_id, sim.token) as client:
+        app = PaletteHost(UploadCenter(client))
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"upload files")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await _wait(pilot, lambda: isinstance(app.screen, UploadDialog))
