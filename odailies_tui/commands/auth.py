@@ -9,7 +9,7 @@ import os
 import sys
 from typing import TextIO
 
-from odailies_tui import credentials
+from odailies_tui import crashsafe, credentials
 from odailies_tui.api.client import DEFAULT_BASE_URL
 from odailies_tui.api.errors import ApiError, InvalidToken
 from odailies_tui.api.redact import Secret, redact
@@ -85,6 +85,7 @@ def _keyring_check(project: str) -> bool:
 
 def run_login(args: argparse.Namespace) -> int:
     """``odailies-tui login``."""
+    crashsafe.install()  # a raw token is about to be handled: no traceback may print it
     try:
         settings = load_settings()
     except SettingsError as exc:
