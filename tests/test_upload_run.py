@@ -220,3 +220,26 @@ def test_200_mb_upload_keeps_memory_flat(sim: Simulator, tmp_path: Path) -> None
     assert sim.uploads["big.ale"].size == size
     growth = after - before
     assert growth < 32 * 1024 * 1024, f"peak RSS grew by {growth / 1e6:.1f} MB"
+
+
+async def test_storage_cookies_are_never_sent_back(tmp_path: Path) -> None:
+    import httpx
+
+    seen: list[httpx.Request] = []
+
+    async def storage(request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        seen.append(request)
+        return httpx.Response(200, headers={"Set-Cookie": "session=abc; Path=/"})
+
+    class Urls:
+        async def upload_url(self, path: str) -> UploadTicket:
+            return UploadTicket(f"http://storage.invalid/{path}?sig=1", None)
+
+    files = [PlannedFile(_file(tmp_path / f"{n}.ale", 1000), f"{n}.ale", Role.ALE, 1000)
+             for n in "ab"]
+    batch = UploadBatch(files, parallel=1, transport=httpx.MockTransport(storage), **FAST)
+    assert await batch.run(Urls()) is True
+    assert len(seen) == 2
+    assert all("cookie" not in r.headers for r in seen)
+    assert all(r.headers["content-length"] == "1000" for r in seen)
