@@ -11,7 +11,6 @@ import pytest
 
 from odailies_tui.api import (
     ApiTimeout,
-    BadRequest,
     InvalidToken,
     MethodNotAllowed,
     NetworkError,
