@@ -108,8 +108,13 @@ class UploadCenter:
 
     @property
     def rate(self) -> float | None:
+        """Bytes per second of the running batches; once all are done, the last one's average."""
         rates = [b.rate for b in self.batches if not b.finished.is_set() and b.rate]
-        return sum(rates) if rates else None
+        if rates:
+            return sum(rates)
+        if self.batches and not self.active:
+            return self.batches[-1].rate
+        return None
 
     @property
     def eta_seconds(self) -> float | None:
