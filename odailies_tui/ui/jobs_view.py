@@ -89,7 +89,19 @@ def job_cells(tracked: TrackedJob, attention: str = "") -> dict[str, str | Text]
     }
 
 
-class StatusLine(Static):
+class OneLine(Static):
+    """A fixed-size line of text that repaints only when its text changes, and never asks
+    for a new layout (a layout pass costs far more than painting one line)."""
+
+    _shown: Text | str | None = None
+
+    def show(self, text: Text | str) -> None:
+        if text != self._shown:
+            self._shown = text
+            self.update(text, layout=False)
+
+
+class StatusLine(OneLine):
     """Totals across running jobs and how fresh they are; OFFLINE when polls fail."""
 
     DEFAULT_CSS = """
@@ -111,10 +123,10 @@ class StatusLine(Static):
                 parts.append("no data yet")
             if next_poll_at is not None:
                 parts.append(f"retry in {max(int(next_poll_at - now), 0)} s")
-            self.update(Text(" · ".join(parts)))
+            self.show(Text(" · ".join(parts)))
             return
         if board.last_ok is None:
-            self.update(Text("connecting…"))
+            self.show(Text("connecting…"))
             return
         totals = board.totals()
         text = Text()
@@ -132,7 +144,7 @@ class StatusLine(Static):
         if extra:
             text.append(f" · {extra}", style="bold")
         text.append(f" · updated {fmt.ago(now - board.last_ok)}", style="dim")
-        self.update(text)
+        self.show(text)
 
 
 GRAPH_POINTS = 150
@@ -152,7 +164,7 @@ class ThroughputGraph(Horizontal):
     ThroughputGraph { height: 1; padding: 0 1; }
     ThroughputGraph > .graph-label { width: auto; color: $text-muted; }
     ThroughputGraph > Sparkline { width: 1fr; height: 1; margin: 0 1; }
-    ThroughputGraph > .graph-peak { width: auto; color: $text-muted; }
+    ThroughputGraph > .graph-peak { width: 26; color: $text-muted; text-align: right; }
     """
 
     def __init__(self, board: JobBoard, **kwargs: object) -> None:
@@ -162,7 +174,7 @@ class ThroughputGraph(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("throughput", classes="graph-label")
         yield Sparkline([0.0], summary_function=max)
-        yield Static("", classes="graph-peak")
+        yield OneLine("", classes="graph-peak")
 
     def update_graph(self) -> None:
         values = graph_values(self.board)
@@ -171,7 +183,7 @@ class ThroughputGraph(Horizontal):
         samples = min(len(history), GRAPH_POINTS)
         span = history[-1][0] - history[-samples][0] if samples > 1 else 0.0
         peak = max(values)
-        self.query_one(".graph-peak", Static).update(
+        self.query_one(".graph-peak", OneLine).show(
             f"{fmt.short_duration(span)} · peak {fmt.rate(peak) if peak else '—'}")
 
 
@@ -288,8 +300,11 @@ class JobsView(Vertical):
         if (result.added or result.removed or table.row_count != len(self.board.order)
                 or (filtered and (result.changed or result.full))):
             table.set_rows(self.visible_keys())
-        for job_id in result.changed:
-            table.refresh_row(job_id)
+        if len(result.changed) > max(table.size.height, 8):
+            table.refresh_rows()  # one repaint beats hundreds of row-by-row ones
+        else:
+            for job_id in result.changed:
+                table.refresh_row(job_id)
         self._restyle()
         if result.ok:
             self.query_one(ThroughputGraph).update_graph()

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Digits, Sparkline, Static
+from textual.widgets import Digits, Sparkline
 
 from odailies_tui.core import formatting as fmt
 from odailies_tui.core.alerts import AlertCenter
 from odailies_tui.core.jobboard import JobBoard, Totals
-from odailies_tui.ui.jobs_view import JOB_COLUMNS, StatusLine, graph_values, job_cells
+from odailies_tui.ui.jobs_view import JOB_COLUMNS, OneLine, StatusLine, graph_values, job_cells
 from odailies_tui.ui.widgets.fast_table import FastTable
 
 if TYPE_CHECKING:
@@ -56,13 +56,15 @@ class Tile(Vertical):
         self.caption = caption
 
     def compose(self) -> ComposeResult:
-        yield Static(self.caption, classes="tile-caption")
+        yield OneLine(self.caption, classes="tile-caption")
         yield Digits("0")
 
     def show(self, value: str, caption: str | None = None) -> None:
-        self.query_one(Digits).update(value)
+        digits = self.query_one(Digits)
+        if digits.value != value:
+            digits.update(value)
         if caption is not None:
-            self.query_one(".tile-caption", Static).update(caption)
+            self.query_one(".tile-caption", OneLine).show(caption)
 
 
 class WallView(Vertical):
@@ -93,7 +95,7 @@ class WallView(Vertical):
             yield Tile("MB/s", id="tile-rate")
             yield Tile("TIME LEFT", id="tile-left")
             yield Tile("FAILED", id="tile-failed")
-        yield Static("", id="wall-graph-label")
+        yield OneLine("", id="wall-graph-label")
         yield Sparkline([0.0], summary_function=max, id="wall-graph")
         yield FastTable(WALL_COLUMNS, self._cells, row_style=self._row_style, id="wall-table")
 
@@ -145,7 +147,7 @@ class WallView(Vertical):
         history = board.throughput_history
         samples = min(len(history), len(values))
         span = history[-1][0] - history[-samples][0] if samples > 1 else 0.0
-        self.query_one("#wall-graph-label", Static).update(
+        self.query_one("#wall-graph-label", OneLine).show(
             f"total throughput, last {fmt.short_duration(span)} · peak "
             f"{fmt.rate(peak) if peak else '—'}")
         keys = self.wall_keys()
