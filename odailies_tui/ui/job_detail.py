@@ -107,7 +107,7 @@ class JobDetailScreen(ModalScreen[None]):
             yield Static("", classes="detail-title", markup=False)
             yield Static("", id="detail-fields")
             yield Static("Throughput history", id="detail-history-label")
-            yield Sparkline([0.0], summary_function=max, id="detail-history")
+            yield Sparkline([], summary_function=max, id="detail-history")
             yield Static("[dim]escape closes[/dim]")
 
     def on_mount(self) -> None:
@@ -129,7 +129,7 @@ class JobDetailScreen(ModalScreen[None]):
         self.query_one("#detail-history-label", Static).update(
             f"Throughput history: last {fmt.short_duration(span)}, "
             f"peak {fmt.rate(max(rates)) if max(rates) else '—'}")
-        self.query_one("#detail-history", Sparkline).data = rates
+        self.query_one("#detail-history", Sparkline).data = rates if len(rates) > 1 else []
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

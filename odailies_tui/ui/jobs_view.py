@@ -115,7 +115,8 @@ class StatusLine(OneLine):
         now = board.clock()
         self.set_class(board.offline, "-offline")
         if board.offline and board.last_error is not None:
-            parts = [f"OFFLINE — {board.last_error}"]
+            # what matters first (the reason can be long: it goes last)
+            parts = ["OFFLINE"]
             if board.last_ok is not None and board.last_ok_at is not None:
                 parts.append(f"last good poll {board.last_ok_at.strftime('%H:%M:%S')} "
                              f"({fmt.ago(now - board.last_ok)})")
@@ -123,7 +124,8 @@ class StatusLine(OneLine):
                 parts.append("no data yet")
             if next_poll_at is not None:
                 parts.append(f"retry in {max(int(next_poll_at - now), 0)} s")
-            self.show(Text(" · ".join(parts)))
+            parts.append(str(board.last_error))
+            self.show(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
             return
         if board.last_ok is None:
             self.show(Text("connecting…"))
@@ -173,7 +175,7 @@ class ThroughputGraph(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static("throughput", classes="graph-label")
-        yield Sparkline([0.0], summary_function=max)
+        yield Sparkline([], summary_function=max)
         yield OneLine("", classes="graph-peak")
 
     def update_graph(self) -> None:

@@ -96,7 +96,7 @@ class WallView(Vertical):
             yield Tile("TIME LEFT", id="tile-left")
             yield Tile("FAILED", id="tile-failed")
         yield OneLine("", id="wall-graph-label")
-        yield Sparkline([0.0], summary_function=max, id="wall-graph")
+        yield Sparkline([], summary_function=max, id="wall-graph")
         yield FastTable(WALL_COLUMNS, self._cells, row_style=self._row_style, id="wall-table")
 
     def on_mount(self) -> None:
