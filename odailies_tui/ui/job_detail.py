@@ -129,7 +129,8 @@ class JobDetailScreen(ModalScreen[None]):
         self.query_one("#detail-history-label", Static).update(
             f"Throughput history: last {fmt.short_duration(span)}, "
             f"peak {fmt.rate(max(rates)) if max(rates) else '—'}")
-        self.query_one("#detail-history", Sparkline).data = rates if len(rates) > 1 else []
+        self.query_one("#detail-history", Sparkline).data = (
+            rates if len(rates) > 1 and max(rates) > 0 else [])
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
