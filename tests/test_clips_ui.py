@@ -7,6 +7,7 @@ import copy
 import json
 from pathlib import Path
 
+from textual import events
 from textual.widgets import Input, Static
 
 from odailies_tui.api.models import CLIP_FIELDS
@@ -272,3 +273,27 @@ async def test_quit_without_unsent_edits_does_not_ask(sim: Simulator, state_dir:
         await pilot.pause()
     assert app.return_code == 0 or app.return_code is None
     assert not app.is_running
+
+
+async def test_keys_typed_in_one_burst_after_slash_and_enter(sim: Simulator,
+                                                            state_dir: Path) -> None:
+    """Over SSH keys arrive in bursts: ``/B001`` then ``enter``, ``down``, ``c`` at once must
+    filter by B001 and then circle the second clip shown, not type ``c`` into the filter."""
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_clips(app, pilot)
+        for key, char in (("slash", "/"), ("B", "B"), ("0", "0"), ("0", "0"), ("1", "1")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        assert view.filter_input.value == "B001"
+        shown = list(view.table.keys)
+        assert shown and all(k.startswith("B001") for k in shown)
+        target = shown[1]
+        before = sim.clips[target]["circled"]
+        for key, char in (("enter", "\r"), ("down", None), ("c", "c")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.2)
+        await settle(pilot, view)
+        assert view.filter_input.value == "B001"
+        assert view.table.cursor_key == target
+        assert sim.clips[target]["circled"] is (not before)

@@ -111,7 +111,7 @@ class Job:
         )
 
 
-_CLIP_SCALARS = tuple(f for f in CLIP_FIELDS if f != "name")
+_CLIP_SCALARS = frozenset(f for f in CLIP_FIELDS if f != "name")
 
 
 @dataclass(slots=True)

@@ -137,13 +137,21 @@ class ClipBook:
 
     def touch(self, name: str) -> None:
         """A clip's visible values changed: refresh what the filter and counts know of it."""
-        values = self.values(name) if (name in self.clips or name in self.overlay) else None
+        pending = self.overlay.get(name)
+        clip = self.clips.get(name)
+        if pending:
+            values = self.values(name)
+        elif clip is not None:
+            values = clip.values
+        else:
+            values = None
         if values is None:
             self._haystack.pop(name, None)
             self._circled.discard(name)
             return
-        parts = [name] + ["" if values.get(k) is None else str(values[k]) for k in SEARCH_FIELDS]
-        self._haystack[name] = "\x00".join(parts).lower()
+        get = values.get
+        self._haystack[name] = "\x00".join(
+            (name, *("" if get(k) is None else str(get(k)) for k in SEARCH_FIELDS))).lower()
         if values.get("circled") is True:
             self._circled.add(name)
         else:

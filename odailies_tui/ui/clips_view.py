@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -71,6 +71,49 @@ class ClipsStatus(Static):
     """
 
 
+def redirect_key(event: events.Key, receiver: object, app: object) -> bool:
+    """Keys typed in one burst are all queued on the widget focused when they arrived; after
+    ``/`` (or ``enter`` in the filter box) the rest belong to the widget focused now. Re-send
+    ``event`` there and return True when ``receiver`` is no longer the focused widget."""
+    focused = getattr(app, "focused", None)
+    if focused is None or focused is receiver:
+        return False
+    event.stop()
+    event.prevent_default()
+    focused._forward_event(events.Key(event.key, event.character))
+    return True
+
+
+class FilterInput(Input):
+    """The ``/`` box; keys that reach it after focus went back to the table go there."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if redirect_key(event, self, self.app):
+            return
+        view = self.parent
+        if event.key in ("enter", "escape") and isinstance(view, ClipsView):
+            # act now, so the keys queued behind this one already go to the table
+            event.stop()
+            event.prevent_default()
+            if event.key == "enter":
+                view.filter_submitted()
+            else:
+                view.action_clear_filter()
+
+
+class ClipTable(FastTable):
+    """The clip list; keys typed right after ``/`` in the same burst go to the filter box."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if redirect_key(event, self, self.app):
+            return
+        view = self.parent
+        if event.key == "slash" and isinstance(view, ClipsView):
+            event.stop()
+            event.prevent_default()
+            view.action_filter()  # now, so the keys queued behind it reach the filter box
+
+
 class ClipsView(Vertical):
     """Clip list, filter box, detail pane; keys for circle, rate, edit, mark, undo, repeat."""
 
@@ -112,9 +155,9 @@ class ClipsView(Vertical):
     def compose(self) -> ComposeResult:
         yield ClipsStatus("loading clips…", id="clips-status")
         yield Static("", id="clips-refusal", markup=False)
-        yield Input(placeholder="filter: name, scene, shot, take, camera, reel, description",
-                    id="clips-filter", disabled=True)
-        yield FastTable(CLIP_COLUMNS, self._cells, row_style=self._row_style, id="clips-table")
+        yield FilterInput(placeholder="filter: name, scene, shot, take, camera, reel, "
+                          "description", id="clips-filter", disabled=True)
+        yield ClipTable(CLIP_COLUMNS, self._cells, row_style=self._row_style, id="clips-table")
         yield ClipDetail(id="clips-detail")
 
     @property
@@ -339,7 +382,7 @@ class ClipsView(Vertical):
                     self.marked.clear()
                     self.table.refresh_rows()
                     self.update_status()
-            self.table.focus()
+            self._focus(self.table)
 
         self.app.push_screen(ClipForm(names, rows), done)
 
@@ -356,11 +399,19 @@ class ClipsView(Vertical):
 
     # -- filter -----------------------------------------------------------------------------
 
+    def _focus(self, widget: Input | FastTable) -> None:
+        """Focus now, not after the queued keys: what is typed right after ``/`` (or after
+        ``enter`` in the filter box) must land in the right widget."""
+        try:
+            self.screen.set_focus(widget)
+        except Exception:  # not on a screen (being removed)
+            widget.focus()
+
     def action_filter(self) -> None:
         box = self.filter_input
         box.disabled = False
         box.add_class("-shown")
-        box.focus()
+        self._focus(box)
 
     @on(Input.Changed, "#clips-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -371,11 +422,11 @@ class ClipsView(Vertical):
         self.table.set_rows(self.book.set_filter(text))
         self.update_status()
 
-    @on(Input.Submitted, "#clips-filter")
-    def _filter_done(self) -> None:
+    def filter_submitted(self) -> None:
+        """``enter`` in the filter box: keep the filter, back to the table."""
         if not self.filter_input.value:
             self._hide_filter()
-        self.table.focus()
+        self._focus(self.table)
 
     def _hide_filter(self) -> None:
         box = self.filter_input
@@ -387,7 +438,7 @@ class ClipsView(Vertical):
         if box.value or box.has_class("-shown") or self.book.filter_text:
             box.value = ""
             self.apply_filter("")
-            self.table.focus()
+            self._focus(self.table)
             self._hide_filter()
         elif self.marked:
             self.marked.clear()
