@@ -71,3 +71,26 @@ def test_narrowing_and_widening_on_20k() -> None:
     assert len(book.set_filter("A0")) == 10000
     assert len(book.set_filter("A01")) == 1000
     assert len(book.set_filter("A0")) == 10000  # backspace widens again
+
+
+async def test_reload_answered_before_a_confirmed_patch_keeps_the_confirmed_value() -> None:
+    """A GET that left before a PATCH was confirmed must not put the old value back."""
+
+    class SlowClient:
+        def __init__(self, book: ClipBook) -> None:
+            self.book = book
+            self.calls = 0
+
+        async def list_clips(self) -> list[Clip]:
+            self.calls += 1
+            if self.calls == 1:
+                self.book.set_server_values("A001", {"circled": True})  # confirmed meanwhile
+                return [clip("A001", circled=False, rating=0)]  # answered before the PATCH
+            return [clip("A001", circled=False, rating=2)]  # someone else changed it later
+
+    book = book_of(clip("A001", circled=False, rating=0))
+    book.client = SlowClient(book)  # type: ignore[assignment]
+    await book.reload()
+    assert book.value("A001", "circled") is True
+    await book.reload()  # later reloads follow the server again
+    assert book.value("A001", "circled") is False and book.value("A001", "rating") == 2

@@ -297,3 +297,41 @@ async def test_keys_typed_in_one_burst_after_slash_and_enter(sim: Simulator,
         assert view.filter_input.value == "B001"
         assert view.table.cursor_key == target
         assert sim.clips[target]["circled"] is (not before)
+
+
+async def test_background_reload_merges_in_place_and_waits_while_hidden(
+        sim: Simulator, state_dir: Path) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_clips(app, pilot)
+        first, second = view.book.names[0], view.book.names[1]
+        view.table.move_to_key(second)
+        view.edits.debounce = view.edits.max_wait = 30.0  # keep the edit pending for now
+        await pilot.press("c")  # pending edit on the second clip...
+        with sim.lock:
+            sim.clips[first]["scene"] = "77"  # ...while someone else changes the first
+            sim.clips[second]["description"] = "from the web app"
+        mine = view.book.value(second, "circled")
+        assert mine is not sim.clips[second]["circled"]
+
+        def clip_gets() -> int:
+            return sum(1 for r in sim.requests
+                       if r.method == "GET" and r.path.startswith("/api/v2/clips/"))
+
+        await pilot.press("tab")  # away from Clips: the minute's reload waits
+        gets = clip_gets()
+        view._timed_reload()
+        await pilot.pause(0.2)
+        assert clip_gets() == gets
+        await pilot.press("shift+tab")  # back: the due reload runs now
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert clip_gets() == gets + 1
+        assert view.book.value(first, "scene") == "77"
+        assert view.book.value(second, "description") == "from the web app"
+        assert view.table.cursor_key == second
+        assert view.book.value(second, "circled") is mine  # pending edit not overwritten
+        assert "77" in view.table.render_line(1).text  # merged in place, on screen
+        view.edits.retry_now()
+        await settle(pilot, view)
+        assert sim.clips[second]["circled"] is mine

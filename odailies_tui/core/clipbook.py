@@ -49,6 +49,9 @@ class ClipBook:
         self.loaded = False
         self._haystack: dict[str, str] = {}
         self._circled: set[str] = set()
+        #: values confirmed by PATCH answers while a reload is on the wire (its answer may
+        #: predate them); None when no reload is running
+        self._confirmed_during_reload: dict[str, dict[str, Any]] | None = None
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -56,7 +59,16 @@ class ClipBook:
         """Fetch every clip from the service and merge it in (raises the client's errors)."""
         if self.client is None:
             raise RuntimeError("ClipBook has no client")
-        return self.load(await self.client.list_clips())
+        self._confirmed_during_reload = {}
+        try:
+            clips = await self.client.list_clips()
+        finally:
+            late, self._confirmed_during_reload = self._confirmed_during_reload, None
+        for clip in clips:
+            newer = late.get(clip.name) if late else None
+            if newer:
+                clip.values.update(newer)  # the GET may have been answered before the PATCH
+        return self.load(clips)
 
     def load(self, clips: Iterable[Clip]) -> LoadResult:
         """Replace the server's side with ``clips``; pending edits stay on top."""
@@ -85,6 +97,9 @@ class ClipBook:
 
     def set_server_values(self, name: str, values: Mapping[str, Any]) -> None:
         """Record values the server confirmed it holds (after a PATCH)."""
+        if self._confirmed_during_reload is not None:
+            self._confirmed_during_reload.setdefault(name, {}).update(
+                {k: v for k, v in values.items() if v is not None})
         clip = self.clips.get(name)
         if clip is None:
             clip = self.clips[name] = Clip(name=name)

@@ -151,6 +151,8 @@ class ClipsView(Vertical):
         self.marked: set[str] = set()
         self.load_error: str | None = None
         self._reload_timer: Timer | None = None
+        self._reload_due = False
+        self._refusals_seen = 0
 
     def compose(self) -> ComposeResult:
         yield ClipsStatus("loading clips…", id="clips-status")
@@ -284,7 +286,19 @@ class ClipsView(Vertical):
         except ApiError as exc:
             result, error = None, str(exc)
         self.post_message(ClipsLoaded(result, error))
-        self._reload_timer = self.set_timer(RELOAD_EVERY, self.reload)
+        self._reload_timer = self.set_timer(RELOAD_EVERY, self._timed_reload)
+
+    def _timed_reload(self) -> None:
+        """The minute is up: reload now if the view is on screen, else when it is shown."""
+        if self.display:
+            self.reload()
+        else:
+            self._reload_due = True
+
+    def on_show(self) -> None:
+        if self._reload_due:
+            self._reload_due = False
+            self.reload()
 
     @on(ClipsLoaded)
     def _loaded(self, message: ClipsLoaded) -> None:
@@ -306,6 +320,11 @@ class ClipsView(Vertical):
         table = self.table
         for name in message.names:
             table.refresh_row(name)
+        refusals = self.edits.refusals
+        if len(refusals) > self._refusals_seen:
+            last = refusals[-1]
+            self.notify(f"{last.name}: {last.message}", title="Edit refused", severity="error")
+        self._refusals_seen = len(refusals)
         self.update_status()
 
     # -- editing ----------------------------------------------------------------------------
