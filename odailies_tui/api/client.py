@@ -176,7 +176,10 @@ class ODailiesClient:
     async def list_clips(self) -> list[Clip]:
         """Every clip of the project, sorted by name."""
         payload, _ = await self._request("GET", "clips")
-        return [Clip.from_api(item) for item in _data_list(payload)]
+        items = _data_list(payload)
+        if len(items) > 2000:  # keep the UI responsive while a big list is parsed
+            return await asyncio.to_thread(lambda: [Clip.from_api(item) for item in items])
+        return [Clip.from_api(item) for item in items]
 
     async def get_clip(self, name: str) -> Clip:
         """One clip by name."""

@@ -7,6 +7,7 @@ touches the second, so a value with a pending edit keeps showing the edit.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
 
 #: the properties ``/`` searches
 SEARCH_FIELDS: tuple[str, ...] = ("scene", "shot", "take", "camera", "reelName", "description")
+#: lists longer than this are compared and indexed in a worker thread
+BIG_LIST = 2000
+
+
+def _haystack(name: str, values: Mapping[str, Any]) -> str:
+    """What ``/`` searches for one clip, lower-cased, fields apart."""
+    get = values.get
+    return "\x00".join(
+        (name, *("" if get(k) is None else str(get(k)) for k in SEARCH_FIELDS))).lower()
 
 
 @dataclass(slots=True)
@@ -31,6 +41,15 @@ class LoadResult:
     @property
     def reordered(self) -> bool:
         return bool(self.added or self.removed)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    fresh: dict[str, Clip]
+    result: LoadResult
+    names: list[str]
+    haystack: dict[str, str]
+    circled: set[str]
 
 
 class ClipBook:
@@ -56,44 +75,62 @@ class ClipBook:
     # -- loading ----------------------------------------------------------------------------
 
     async def reload(self) -> LoadResult:
-        """Fetch every clip from the service and merge it in (raises the client's errors)."""
+        """Fetch every clip from the service and merge it in (raises the client's errors).
+        A big list is compared and indexed in a worker thread; the swap happens on the loop."""
         if self.client is None:
             raise RuntimeError("ClipBook has no client")
         self._confirmed_during_reload = {}
         try:
             clips = await self.client.list_clips()
+            if len(clips) > BIG_LIST:
+                prepared = await asyncio.to_thread(self._prepare, clips)
+            else:
+                prepared = self._prepare(clips)
         finally:
             late, self._confirmed_during_reload = self._confirmed_during_reload, None
-        for clip in clips:
-            newer = late.get(clip.name) if late else None
-            if newer:
-                clip.values.update(newer)  # the GET may have been answered before the PATCH
-        return self.load(clips)
+        for name, values in late.items():  # the GET may have been answered before the PATCH
+            clip = prepared.fresh.get(name)
+            if clip is not None:
+                clip.values.update(values)
+                prepared.result.changed.add(name)
+                prepared.haystack[name] = _haystack(name, clip.values)
+        return self._commit(prepared)
 
     def load(self, clips: Iterable[Clip]) -> LoadResult:
         """Replace the server's side with ``clips``; pending edits stay on top."""
+        return self._commit(self._prepare(clips))
+
+    def _prepare(self, clips: Iterable[Clip]) -> _Prepared:
+        """The new server side, built without touching the book (safe in a thread)."""
         result = LoadResult()
         fresh: dict[str, Clip] = {}
         old = self.clips
+        haystack: dict[str, str] = {}
+        circled: set[str] = set()
         for clip in clips:
-            fresh[clip.name] = clip
-            before = old.get(clip.name)
+            name = clip.name
+            fresh[name] = clip
+            before = old.get(name)
             if before is None:
-                result.added.add(clip.name)
+                result.added.add(name)
             elif before.values != clip.values:
-                result.changed.add(clip.name)
+                result.changed.add(name)
+            haystack[name] = _haystack(name, clip.values)
+            if clip.values.get("circled") is True:
+                circled.add(name)
         result.removed = set(old) - set(fresh)
-        self.clips = fresh
-        if result.reordered or not self.loaded:
-            self.names = sorted(fresh)
-        for name in result.removed:
-            self._haystack.pop(name, None)
-            self._circled.discard(name)
-        for name in result.added | result.changed:
-            self.touch(name)
+        return _Prepared(fresh, result, sorted(fresh), haystack, circled)
+
+    def _commit(self, prepared: _Prepared) -> LoadResult:
+        self.clips = prepared.fresh
+        self.names = prepared.names
+        self._haystack = prepared.haystack
+        self._circled = prepared.circled
+        for name in list(self.overlay):
+            self.touch(name)  # pending edits stay on top
         self.loaded = True
         self._refilter()
-        return result
+        return prepared.result
 
     def set_server_values(self, name: str, values: Mapping[str, Any]) -> None:
         """Record values the server confirmed it holds (after a PATCH)."""
@@ -164,9 +201,7 @@ class ClipBook:
             self._haystack.pop(name, None)
             self._circled.discard(name)
             return
-        get = values.get
-        self._haystack[name] = "\x00".join(
-            (name, *("" if get(k) is None else str(get(k)) for k in SEARCH_FIELDS))).lower()
+        self._haystack[name] = _haystack(name, values)
         if values.get("circled") is True:
             self._circled.add(name)
         else:

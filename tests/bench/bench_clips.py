@@ -86,6 +86,28 @@ async def one_run(sim: Simulator, size: tuple[int, int]) -> dict[str, float]:
         out["circle key (median of 10)"] = statistics.median(times)
         out["circle key (max of 10)"] = max(times)
 
+        # -- the minute's background reload: longest the event loop is kept busy -------------
+        gaps: list[float] = []
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            last = time.perf_counter()
+            while not done.is_set():
+                await asyncio.sleep(0.002)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        tick = asyncio.create_task(ticker())
+        t = time.perf_counter()
+        view.reload()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        out["background reload (total)"] = time.perf_counter() - t
+        done.set()
+        await tick
+        out["background reload (longest stall)"] = max(gaps)
+
         # -- through Pilot, minus Pilot's own cost ------------------------------------------
         async def timed(*keys: str) -> float:
             t = time.perf_counter()
