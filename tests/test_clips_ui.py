@@ -335,3 +335,16 @@ async def test_background_reload_merges_in_place_and_waits_while_hidden(
         view.edits.retry_now()
         await settle(pilot, view)
         assert sim.clips[second]["circled"] is mine
+
+
+async def test_help_lists_the_clip_keys(sim: Simulator, state_dir: Path) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_clips(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        screen = app.screen
+        assert type(screen).__name__ == "HelpScreen"
+        described = {description for _, description in screen._rows}
+        assert {"Circle", "Rate 0-5", "Edit", "Mark", "Undo", "Repeat", "Filter",
+                "Reload"} <= described
