@@ -13,6 +13,7 @@ from odailies_tui.core.alerts import (
     add_monitor_args,
     desktop_notice,
     policy_from,
+    summarize,
 )
 from odailies_tui.core.jobboard import JobBoard
 
@@ -172,3 +173,17 @@ async def test_unread_failures_at_start_are_highlighted_without_alerting() -> No
     board.request_full()
     await step(board, center, clock, source)  # a full resync does not bring it back
     assert not center.unacknowledged
+
+
+def test_many_alerts_in_one_poll_are_summed_up() -> None:
+    def alert(kind: str, n: int) -> Alert:
+        return Alert(kind, f"{kind}{n}", "t", f"job{kind}{n} (CopyJob) {kind}", "information",
+                     bell=True)
+
+    done = [alert("succeeded", n) for n in range(6)]
+    failed = [alert("failed", n) for n in range(5)]
+    shown = summarize(done + failed)
+    assert [a.kind for a in shown] == ["failed", "failed", "failed", "succeeded"]
+    assert shown[2].title == "3 jobs FAILED or aborted" and "jobfailed4" in shown[2].message
+    assert shown[3].title == "6 jobs finished" and shown[3].message.endswith("and 2 more")
+    assert summarize(done[:1]) == done[:1]

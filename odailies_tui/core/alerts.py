@@ -255,6 +255,33 @@ class AlertCenter:
         return alerts
 
 
+def summarize(alerts: list[Alert], limit: int = 3) -> list[Alert]:
+    """What to put on screen for one poll's alerts: each failure (up to ``limit``), one
+    notice for many finished jobs, each warning (up to ``limit``); the rest summed up.
+    A day with hundreds of jobs must not bury the screen (or the CPU) under notices."""
+    out: list[Alert] = []
+    groups = (
+        ("failed", [a for a in alerts if a.kind in ("failed", "aborted")], "error",
+         "jobs FAILED or aborted"),
+        ("succeeded", [a for a in alerts if a.kind == "succeeded"], "information",
+         "jobs finished"),
+        ("warning", [a for a in alerts if a.kind not in OUTCOMES], "warning", "warnings"),
+    )
+    for kind, group, severity, label in groups:
+        keep = 1 if kind == "succeeded" and len(group) > 1 else limit
+        if len(group) <= keep:
+            out.extend(group)
+            continue
+        shown = group[:keep - 1] if keep > 1 else []
+        out.extend(shown)
+        rest = group[len(shown):]
+        names = ", ".join(a.message.split(" (")[0].split(":")[0] for a in rest[:4])
+        more = f" and {len(rest) - 4} more" if len(rest) > 4 else ""
+        out.append(Alert(kind, "", f"{len(rest)} {label}", names + more, severity,
+                         bell=any(a.bell for a in rest), desktop=any(a.desktop for a in rest)))
+    return out
+
+
 # -- desktop notices through the terminal -------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

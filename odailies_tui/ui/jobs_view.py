@@ -20,7 +20,7 @@ from textual.events import Key
 from textual.widgets import Input, Sparkline, Static
 
 from odailies_tui.core import formatting as fmt
-from odailies_tui.core.alerts import Alert, AlertCenter, desktop_notice
+from odailies_tui.core.alerts import Alert, AlertCenter, desktop_notice, summarize
 from odailies_tui.core.job_actions import JobActions, PlannedAction, plan_abort, plan_toggle
 from odailies_tui.core.jobboard import (
     JobBoard,
@@ -295,8 +295,7 @@ class JobsView(Vertical):
         """Apply one poll in place: new order only when jobs came or went (or, with a filter,
         when a job changed); then announce what needs the user."""
         result = message.result
-        for alert in self.alerts.process(result, self.board):
-            self.announce(alert)
+        self.announce_all(self.alerts.process(result, self.board))
         table = self.table
         filtered = self.filter_mode != "all" or bool(self.filter_text)
         if (result.added or result.removed or table.row_count != len(self.board.order)
@@ -316,19 +315,27 @@ class JobsView(Vertical):
 
     # -- alerts -------------------------------------------------------------------------------
 
-    def announce(self, alert: Alert) -> None:
-        """Show one alert: a notice, the bell, a desktop notice when enabled."""
-        timeout = 30.0 if alert.severity == "error" else 10.0
-        self.app.notify(alert.message, title=alert.title, severity=alert.severity,  # type: ignore[arg-type]
-                        timeout=timeout, markup=False)
-        if alert.bell:
+    def announce_all(self, alerts: list[Alert]) -> None:
+        """Show one poll's alerts: notices (many are summed up), one bell, desktop notices
+        when enabled."""
+        if not alerts:
+            return
+        for alert in summarize(alerts):
+            timeout = 30.0 if alert.severity == "error" else 8.0
+            self.app.notify(alert.message, title=alert.title,
+                            severity=alert.severity,  # type: ignore[arg-type]
+                            timeout=timeout, markup=False)
+            if alert.desktop:
+                self._desktop(alert)
+        if any(alert.bell for alert in alerts):
             self.app.bell()
-        if alert.desktop:
-            seq = desktop_notice(alert, self.alerts.policy.desktop,
-                                 in_tmux=bool(os.environ.get("TMUX")))
-            driver = self.app._driver
-            if seq and driver is not None and not self.app.is_headless:
-                driver.write(seq)
+
+    def _desktop(self, alert: Alert) -> None:
+        seq = desktop_notice(alert, self.alerts.policy.desktop,
+                             in_tmux=bool(os.environ.get("TMUX")))
+        driver = self.app._driver
+        if seq and driver is not None and not self.app.is_headless:
+            driver.write(seq)
 
     # -- actions ------------------------------------------------------------------------------
 

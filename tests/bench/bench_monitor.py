@@ -134,8 +134,8 @@ def bench_startup(runs: int = 3) -> None:
 
 # -- idle CPU ---------------------------------------------------------------------------------
 
-def bench_cpu(seconds: float = 60.0) -> None:
-    sim = SimProcess(jobs=230, running=200)
+def bench_cpu(seconds: float = 60.0, running: int = 200) -> None:
+    sim = SimProcess(jobs=running + 30, running=running)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             env = isolated_env(tmp)
@@ -157,7 +157,7 @@ def bench_cpu(seconds: float = 60.0) -> None:
             stop.set()
             os.close(master)
         used = (c1.user - c0.user) + (c1.system - c0.system)
-        print(f"cpu: 200 running jobs, 2 s interval, 120x40 pty, {wall:.0f} s: "
+        print(f"cpu: {running} running jobs, 2 s interval, 120x40 pty, {wall:.0f} s: "
               f"{100 * used / wall:.2f} % of one core (RSS {rss / 1e6:.1f} MB)  [bar: <= 2 %]")
     finally:
         sim.stop()
@@ -235,6 +235,7 @@ def main() -> None:
     parser.add_argument("which", nargs="*", default=["startup", "bytes", "memory", "cpu"],
                         choices=["startup", "bytes", "memory", "cpu"])
     parser.add_argument("--seconds", type=float, default=60.0, help="cpu window (default 60)")
+    parser.add_argument("--running", type=int, default=200, help="cpu: running jobs (200)")
     parser.add_argument("--polls", type=int, default=10_000, help="memory polls (default 10000)")
     args = parser.parse_args()
     for name in args.which:
@@ -245,7 +246,7 @@ def main() -> None:
         elif name == "memory":
             bench_memory(args.polls)
         elif name == "cpu":
-            bench_cpu(args.seconds)
+            bench_cpu(args.seconds, args.running)
 
 
 if __name__ == "__main__":
