@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -138,8 +139,16 @@ def run(args: argparse.Namespace) -> int:
     connection, stop = _connection(args)
     try:
         return asyncio.run(_status(connection, args))
+    except BrokenPipeError:  # `status --json | head`: the reader has all it wanted
+        _quiet_stdout()
+        return 0
     finally:
         stop()
+
+
+def _quiet_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 async def _status(connection: Connection, args: argparse.Namespace) -> int:
@@ -194,6 +203,9 @@ def run_watch(args: argparse.Namespace) -> int:
         return asyncio.run(_watch(connection, args))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
     finally:
         stop()
 

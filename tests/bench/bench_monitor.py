@@ -12,6 +12,9 @@
 * memory: the app (headless) polling a simulator (its own process, jobs progressing, new ones
   appearing) as fast as it can; RSS after 100 and after 10,000 polls.
 * bytes: answer bodies of a full GET vs a ``since`` poll with 5,000 jobs of which 5 change.
+* soak (not in the default set): the app polling every 0.5 s for ``--minutes`` against a
+  simulator with latency, 500s, dropped connections and a full outage every minute; then the
+  faults stop and the table must match the simulator.
 """
 
 from __future__ import annotations
@@ -229,12 +232,64 @@ def bench_bytes() -> None:
     asyncio.run(_bytes())
 
 
+# -- soak with faults ----------------------------------------------------------------------------
+
+async def _soak(minutes: float) -> None:
+    from odailies_tui.api.redact import Secret
+    from odailies_tui.connection import Connection
+    from odailies_tui.core.session import Session
+    from odailies_tui.sim import Faults, Simulator
+    from odailies_tui.ui.app import ODailiesApp
+
+    faults = Faults(latency=0.05, error_rate=0.1, drop_rate=0.1, seed=7)
+    sim = Simulator(realtime=False, jobs=40, running=10, clips=0, faults=faults).start(port=0)
+    session = Session(Connection(sim.base_url, sim.project_id, Secret(sim.token)),
+                      interval=0.5)
+    app = ODailiesApp(session)
+    me = psutil.Process()
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            end = time.perf_counter() + minutes * 60
+            rss0 = None
+            outages = 0
+            while time.perf_counter() < end:
+                sim.advance(1.0)  # the simulated day runs faster than the wall clock
+                if int(time.perf_counter()) % 60 == 0:  # a full outage now and then
+                    faults.drop_rate, outages = 1.0, outages + 1
+                    await asyncio.sleep(5)
+                    faults.drop_rate = 0.1
+                await asyncio.sleep(0.5)
+                if rss0 is None and session.board.polls >= 50:
+                    rss0 = me.memory_info().rss / 1e6
+            faults.drop_rate = faults.error_rate = faults.latency = 0.0
+            session.board.request_full()
+            await app.poll_jobs().wait()
+            await pilot.pause()
+            board = session.board
+            with sim.lock:
+                served = {i: (j["state"], j["progress"]) for i, j in sim.jobs.items()}
+            mine = {i: (t.job.state, t.job.progress) for i, t in board.jobs.items()}
+            rss1 = me.memory_info().rss / 1e6
+            responsive = app.is_running and not board.offline
+        print(f"soak: {minutes:g} min with latency/500s/drops + {outages} full outages: "
+              f"{board.polls} good polls, {board.pool_resets} pool rebuilds, "
+              f"RSS {rss0 or 0:.1f} -> {rss1:.1f} MB, responsive {responsive}, "
+              f"table matches simulator: {mine == served} ({len(mine)} jobs)")
+    finally:
+        sim.stop()
+
+
+def bench_soak(minutes: float) -> None:
+    asyncio.run(_soak(minutes))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", nargs="*", default=["startup", "bytes", "memory", "cpu"],
-                        choices=["startup", "bytes", "memory", "cpu"])
+                        choices=["startup", "bytes", "memory", "cpu", "soak"])
     parser.add_argument("--seconds", type=float, default=60.0, help="cpu window (default 60)")
+    parser.add_argument("--minutes", type=float, default=5.0, help="soak length (default 5)")
     parser.add_argument("--running", type=int, default=200, help="cpu: running jobs (200)")
     parser.add_argument("--polls", type=int, default=10_000, help="memory polls (default 10000)")
     args = parser.parse_args()
@@ -245,6 +300,8 @@ def main() -> None:
             bench_bytes()
         elif name == "memory":
             bench_memory(args.polls)
+        elif name == "soak":
+            bench_soak(args.minutes)
         elif name == "cpu":
             bench_cpu(args.seconds, args.running)
 
