@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from odailies_tui import __version__
+from odailies_tui import __version__, crashsafe
 from odailies_tui.connection import UsageError, add_connection_args
 from odailies_tui.core.alerts import add_monitor_args
 
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``odailies-tui``; returns the exit status."""
+    crashsafe.install()  # before anything can fail: tracebacks and logs stay token-free
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

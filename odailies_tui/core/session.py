@@ -12,6 +12,7 @@ from odailies_tui.core.edits import EditQueue
 from odailies_tui.core.job_actions import JobActions
 from odailies_tui.core.jobboard import JobBoard
 from odailies_tui.core.journal import Journal
+from odailies_tui.core.upload_center import UploadCenter
 
 
 class Session:
@@ -34,6 +35,7 @@ class Session:
         self.alerts = AlertCenter()  # its policy may be replaced from settings / flags
         self.actions = JobActions(self.client)
         self.clipbook = ClipBook(self.client)
+        self.uploads = UploadCenter(self.client)
         self.edits = EditQueue(self.client, self.clipbook, journal or Journal.for_project(
             connection.base_url, connection.project_id))
 
@@ -50,4 +52,5 @@ class Session:
     async def aclose(self) -> None:
         """Close network resources (unsent edits stay in the journal)."""
         await self.edits.aclose()
+        await self.uploads.aclose()
         await self.client.aclose()

@@ -18,13 +18,16 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Static
 
+from odailies_tui.connection import Connection
 from odailies_tui.core.session import Session
 from odailies_tui.ui.clip_form import UnsentEditsScreen
 from odailies_tui.ui.clips_view import ClipsView
+from odailies_tui.ui.confirm import ConfirmScreen
 from odailies_tui.ui.help_screen import HelpScreen
 from odailies_tui.ui.jobs_view import JobsView
+from odailies_tui.ui.login_screen import LoginResult, LoginScreen, ProjectCommands, describe_login
 from odailies_tui.ui.messages import JobsPolled
-from odailies_tui.ui.uploads_view import UploadsView
+from odailies_tui.ui.uploads_view import UploadCommands, UploadsView
 from odailies_tui.ui.wall_view import WallView
 
 
@@ -74,28 +77,39 @@ def _escape(text: str) -> str:
 
 
 class MainScreen(Screen[None]):
-    """Title bar, the current view, the footer."""
+    """Title bar, the current view, the footer. Without a session (first run, behind the
+    login screen) the views are empty until ``set_session``."""
 
     BINDINGS = [
         Binding("tab", "next_view(1)", "Next view", priority=False),
         Binding("shift+tab", "next_view(-1)", "Previous view", show=False),
     ]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session | None) -> None:
         super().__init__()
         self.session = session
 
     def compose(self) -> ComposeResult:
         yield TitleBar(id="title-bar")
-        with ContentSwitcher(initial=VIEWS[0].id, id="views"):
-            for spec in VIEWS:
-                yield spec.build(self.session)
+        with ContentSwitcher(initial=VIEWS[0].id if self.session else None, id="views"):
+            if self.session is not None:
+                for spec in VIEWS:
+                    yield spec.build(self.session)
         yield Footer()
 
     def on_mount(self) -> None:
         start = getattr(self.app, "start_view", None)
-        if start in {spec.id for spec in VIEWS}:
+        if self.session is not None and start in {spec.id for spec in VIEWS}:
             self.query_one("#views", ContentSwitcher).current = start
+        self._show_current()
+
+    async def set_session(self, session: Session) -> None:
+        """Replace every view with views of ``session`` (first login, switching project)."""
+        self.session = session
+        switcher = self.query_one("#views", ContentSwitcher)
+        await switcher.remove_children()
+        await switcher.mount_all([spec.build(session) for spec in VIEWS])
+        switcher.current = VIEWS[0].id
         self._show_current()
 
     @property
@@ -103,6 +117,8 @@ class MainScreen(Screen[None]):
         return self.query_one("#views", ContentSwitcher).current or VIEWS[0].id
 
     def action_next_view(self, step: int) -> None:
+        if self.session is None:
+            return
         ids = [spec.id for spec in VIEWS]
         index = ids.index(self.current_view) if self.current_view in ids else 0
         self.show_view(ids[(index + step) % len(ids)])
@@ -113,6 +129,9 @@ class MainScreen(Screen[None]):
         self._show_current()
 
     def _show_current(self) -> None:
+        if self.session is None:
+            self.query_one(TitleBar).update("[b]odailies-tui[/b]")
+            return
         self.query_one(TitleBar).show(self.session.title, self.current_view)
         view = self.query_one(f"#{self.current_view}")
         focusable = [w for w in view.query("*") if w.focusable]
@@ -121,11 +140,12 @@ class MainScreen(Screen[None]):
 
 
 class ODailiesApp(App[None]):
-    """odailies-tui."""
+    """odailies-tui: the monitor on one project's session, or first a login screen."""
 
     CSS_PATH = stylesheet()
     TITLE = "odailies-tui"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {ProjectCommands, UploadCommands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit"),
@@ -133,15 +153,24 @@ class ODailiesApp(App[None]):
         Binding("r", "refresh_jobs", "Refresh", show=False),
     ]
 
-    def __init__(self, session: Session, *, demo: bool = False,
-                 start_view: str | None = None) -> None:
+    def __init__(
+        self,
+        session: Session | None,
+        *,
+        demo: bool = False,
+        start_view: str | None = None,
+        login: LoginScreen | None = None,
+        make_session: Callable[[Connection], Session] | None = None,
+    ) -> None:
         super().__init__()
         #: the view shown first (``--wall`` starts on "wall")
         self.start_view = start_view
         self.session = session
         self.demo = demo
+        self._login = login
+        self._make_session = make_session or Session
         self._poll_timer: Timer | None = None
-        self.sub_title = session.title
+        self.sub_title = session.title if session else ""
 
     def get_default_screen(self) -> Screen:
         return MainScreen(self.session)
@@ -152,6 +181,35 @@ class ODailiesApp(App[None]):
 
     def on_mount(self) -> None:
         self._exit_on_hangup()
+        if self.session is not None:
+            self.poll_jobs()
+        else:
+            self.push_screen(self._login or LoginScreen(), self._logged_in)
+
+    def _logged_in(self, result: LoginResult | None) -> None:
+        if result is None:
+            self.exit()
+            return
+        self.notify(describe_login(result), markup=False, timeout=8)
+        self.use_connection(result.connection)
+
+    def use_connection(self, connection: Connection) -> None:
+        """Close the current session and open the monitor on ``connection``."""
+        self.run_worker(self._switch_to(connection), exclusive=True, group="switch-session",
+                        exit_on_error=False, description="switch project")
+
+    async def _switch_to(self, connection: Connection) -> None:
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+            self._poll_timer = None
+        self.workers.cancel_group(self, "jobs-poll")
+        old, self.session = self.session, self._make_session(connection)
+        self.sub_title = self.session.title
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.main_screen.set_session(self.session)
+        if old is not None:
+            await old.aclose()
         self.poll_jobs()
 
     def _exit_on_hangup(self) -> None:
@@ -165,7 +223,8 @@ class ODailiesApp(App[None]):
                     loop.add_signal_handler(sig, self.exit)
 
     async def on_unmount(self) -> None:
-        await self.session.aclose()
+        if self.session is not None:
+            await self.session.aclose()
 
     # -- jobs polling: one at a time; the finished poll arms the next ----------------------
 
@@ -175,8 +234,10 @@ class ODailiesApp(App[None]):
         if self._poll_timer is not None:
             self._poll_timer.stop()
             self._poll_timer = None
+        if self.session is None:
+            return
         board = self.session.board
-        result = await board.poll(full=full)
+        result = await board.poll(full=full)  # never raises: failures land in the result
         delay = board.next_interval()
         view = self._jobs_view()
         if view is not None:
@@ -195,17 +256,26 @@ class ODailiesApp(App[None]):
         self.poll_jobs()
 
     async def action_quit(self) -> None:
-        """``q``: quit, asking first when clip edits are still unsent."""
-        unsent = self.session.edits.unsent_count
-        if not unsent:
+        """``q``: quit, asking first when clip edits are unsent or files are uploading."""
+        if self.session is None:
             self.exit()
             return
+        unsent = self.session.edits.unsent_count
+        uploading = self.session.uploads.active
 
         def answered(quit_now: bool | None) -> None:
             if quit_now:
                 self.exit()
 
-        self.push_screen(UnsentEditsScreen(unsent), answered)
+        if unsent:
+            self.push_screen(UnsentEditsScreen(unsent), answered)
+        elif uploading:
+            self.push_screen(ConfirmScreen(
+                "Quit while uploading?",
+                "Files are still uploading; quitting stops them. Files already delivered stay "
+                "delivered; the rest can be sent again later.", yes="Quit", no="Stay"), answered)
+        else:
+            self.exit()
 
     def action_help(self) -> None:
         """``?``: every key that works here."""
