@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
@@ -63,13 +63,15 @@ class LoginScreen(Screen[LoginResult | None]):
 
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
-    LoginScreen > Vertical {
-        width: 72; max-width: 100%; height: auto;
+    LoginScreen > VerticalScroll {
+        width: 72; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    LoginScreen .login-title { text-style: bold; margin-bottom: 1; }
-    LoginScreen .login-reason { color: $warning; margin-bottom: 1; }
+    LoginScreen .login-title { text-style: bold; }
+    LoginScreen .login-reason { color: $warning; }
     LoginScreen Label { margin-top: 1; }
+    LoginScreen Input { border: none; height: 1; padding: 0 1; background: $boost; }
+    LoginScreen Input:focus { border: none; background: $accent 30%; }
     LoginScreen #login-status { margin-top: 1; height: auto; }
     LoginScreen #login-status.error { color: $error; text-style: bold; }
     LoginScreen .login-hint { color: $text-muted; margin-top: 1; }
@@ -88,7 +90,7 @@ class LoginScreen(Screen[LoginResult | None]):
         self.status = ""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll():
             yield Static("Log in to o/DAILIES", classes="login-title")
             if self._reason:
                 yield Static(redact(self._reason), classes="login-reason", markup=False)
@@ -99,7 +101,7 @@ class LoginScreen(Screen[LoginResult | None]):
             yield Label("API base URL")
             yield Input(self._base_url, id="login-base-url")
             yield Static("", id="login-status", markup=False)
-            yield Button("Log in", variant="primary", id="login-submit")
+            yield Button("Log in (enter)", variant="primary", id="login-submit", compact=True)
             yield Static(DEMO_HINT, classes="login-hint")
 
     def on_mount(self) -> None:
