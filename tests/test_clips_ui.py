@@ -16,8 +16,9 @@ from odailies_tui.connection import Connection
 from odailies_tui.core.session import Session
 from odailies_tui.sim import Simulator
 from odailies_tui.ui.app import ODailiesApp
-from odailies_tui.ui.clip_form import ClipForm, UnsentEditsScreen
+from odailies_tui.ui.clip_form import ClipForm
 from odailies_tui.ui.clips_view import ClipsView
+from odailies_tui.ui.confirm import ConfirmScreen
 from odailies_tui.ui.widgets.fast_table import FastTable
 
 
@@ -114,7 +115,7 @@ async def test_edit_while_offline_survives_quit_and_is_sent_next_start(
         assert "pending" in status_text(view)
         await pilot.press("q")
         await pilot.pause()
-        assert isinstance(app.screen, UnsentEditsScreen)  # quitting asks first
+        assert isinstance(app.screen, ConfirmScreen)  # quitting asks first
         await pilot.press("y")
     journals = list(state_dir.glob("edits-*.json"))
     assert len(journals) == 1

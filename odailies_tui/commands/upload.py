@@ -22,8 +22,11 @@ from rich.text import Text
 from odailies_tui.api.client import ODailiesClient
 from odailies_tui.api.errors import InvalidToken
 from odailies_tui.connection import add_connection_args, resolve_connection
+from odailies_tui.core.formatting import duration as fmt_duration
+from odailies_tui.core.formatting import percent as fmt_percent
+from odailies_tui.core.formatting import rate as fmt_rate
+from odailies_tui.core.formatting import size as fmt_size
 from odailies_tui.core.upload_center import UploadCenter
-from odailies_tui.core.upload_format import fmt_duration, fmt_percent, fmt_rate, fmt_size
 from odailies_tui.core.upload_plan import UploadPlan
 from odailies_tui.core.upload_run import ItemState, UploadBatch, UploadItem
 
@@ -175,7 +178,7 @@ def render_progress(batch: UploadBatch) -> RenderableType:
 
 
 def _eta(seconds: float | None) -> str:
-    return "–" if seconds is None else f"{fmt_duration(seconds)} left"
+    return "—" if seconds is None else f"{fmt_duration(seconds)} left"
 
 
 def _finished_line(item: UploadItem) -> str:
@@ -288,7 +291,7 @@ def print_summary(batch: UploadBatch, console: Console, interrupted: bool = Fals
             result = Text(f"FAILED: {item.reason}" if item.reason else str(item.state),
                           style="red")
         table.add_row(item.dest, fmt_size(item.total), result,
-                      fmt_duration(item.elapsed) if item.state is ItemState.DONE else "–",
+                      fmt_duration(item.elapsed) if item.state is ItemState.DONE else "—",
                       fmt_rate(item.rate), str(item.attempts))
     console.print(table)
     done = [i for i in batch.items if i.state is ItemState.DONE]

@@ -20,7 +20,6 @@ from textual.widgets import ContentSwitcher, Footer, Static
 
 from odailies_tui.connection import Connection
 from odailies_tui.core.session import Session
-from odailies_tui.ui.clip_form import UnsentEditsScreen
 from odailies_tui.ui.clips_view import ClipsView
 from odailies_tui.ui.confirm import ConfirmScreen
 from odailies_tui.ui.help_screen import HelpScreen
@@ -268,7 +267,11 @@ class ODailiesApp(App[None]):
                 self.exit()
 
         if unsent:
-            self.push_screen(UnsentEditsScreen(unsent), answered)
+            clips = "clip has an edit" if unsent == 1 else "clips have edits"
+            self.push_screen(ConfirmScreen(
+                "Quit with unsent edits?",
+                f"{unsent} {clips} the server has not confirmed yet. They stay in the journal "
+                "and are sent the next time you start.", yes="Quit", no="Stay"), answered)
         elif uploading:
             self.push_screen(ConfirmScreen(
                 "Quit while uploading?",

@@ -240,34 +240,3 @@ class ClipForm(ModalScreen[dict[str, Any] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-class UnsentEditsScreen(ModalScreen[bool]):
-    """Asked on ``q`` while edits are unsent: quit anyway (they stay in the journal) or stay."""
-
-    BINDINGS = [
-        Binding("y", "answer(True)", "Quit"),
-        Binding("n,escape", "answer(False)", "Stay"),
-    ]
-
-    DEFAULT_CSS = """
-    UnsentEditsScreen { align: center middle; }
-    UnsentEditsScreen > Static {
-        width: 60; max-width: 100%; height: auto; border: round $warning;
-        background: $surface; padding: 1 2;
-    }
-    """
-
-    def __init__(self, count: int) -> None:
-        super().__init__()
-        self.count = count
-
-    def compose(self) -> ComposeResult:
-        clips = "clip has an edit" if self.count == 1 else "clips have edits"
-        yield Static(
-            f"{self.count} {clips} the server has not confirmed yet.\n\n"
-            "They are kept in the journal and sent the next time you start.\n\n"
-            "[b]y[/b] quit anyway · [b]n[/b] stay", markup=True)
-
-    def action_answer(self, quit_now: bool) -> None:
-        self.dismiss(quit_now)
