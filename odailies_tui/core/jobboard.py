@@ -200,6 +200,7 @@ class JobBoard:
         self.reset_pool_after = reset_pool_after
         self.rng = rng or random.Random()
         self.jobs: dict[str, TrackedJob] = {}
+        self._totals: Totals | None = None
         self.order: list[str] = []
         self.cursor: datetime | None = None
         self.last_ok: float | None = None
@@ -232,7 +233,12 @@ class JobBoard:
         return [self.jobs[i] for i in self.order]
 
     def totals(self) -> Totals:
-        """Totals across running jobs."""
+        """Totals across running jobs (computed once per merged poll)."""
+        if self._totals is None:
+            self._totals = self._compute_totals()
+        return self._totals
+
+    def _compute_totals(self) -> Totals:
         running = [t for t in self.jobs.values() if t.outcome == "running"]
         rates = [t.throughput for t in running]
         lefts = [t.seconds_left for t in running]
@@ -297,6 +303,7 @@ class JobBoard:
             pass
 
     def _merge(self, page: JobsPage, full: bool, now: float) -> PollResult:
+        self._totals = None
         result = PollResult(ok=True, full=full, nbytes=page.nbytes)
         first = self.last_ok is None
         fresh_ids = set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -21,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 Cell = str | Text
+_GAP = Segment(" ")
 RowKey = Hashable
 
 
@@ -112,6 +114,7 @@ class FastTable(ScrollView, can_focus=True):
         self._visible: list[Column] = list(columns)
         self._widths: list[int] = [c.width for c in columns]
         self._layout_width = -1
+        self._styles: tuple[Style, Style, Style, Style] | None = None
 
     # -- data -------------------------------------------------------------------------------
 
@@ -265,32 +268,61 @@ class FastTable(ScrollView, can_focus=True):
 
     # -- painting ---------------------------------------------------------------------------
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
+        self._cache.clear()
+
+    def _paint_styles(self) -> tuple[Style, Style, Style, Style]:
+        """(base, header, cursor, cursor without focus), cached until the styles change."""
+        if self._styles is None:
+            base = self.rich_style
+            self._styles = (
+                base,
+                base + self.get_component_rich_style("fast-table--header"),
+                base + self.get_component_rich_style("fast-table--cursor"),
+                base + self.get_component_rich_style("fast-table--cursor-blur"),
+            )
+        return self._styles
+
     def _line(self, cells: Mapping[str, Cell] | None, style: Style) -> Strip:
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        """One table line: each cell cut or padded to its column, under ``style``."""
+        console = self.app.console
+        segments: list[Segment] = []
         for n, (column, width) in enumerate(zip(self._visible, self._widths, strict=True)):
             if n:
-                text.append(" ")
+                segments.append(_GAP)
             raw = column.label if cells is None else cells.get(column.key, "")
-            cell = raw.copy() if isinstance(raw, Text) else Text(str(raw))
-            cell.truncate(width, overflow="ellipsis", pad=False)
-            pad = width - cell.cell_len
-            if pad > 0:
-                if column.justify == "right":
-                    cell = Text(" " * pad) + cell
-                else:
-                    cell.pad_right(pad)
-            text.append_text(cell)
-        segments = list(text.render(self.app.console))
+            if isinstance(raw, Text):
+                if raw.cell_len > width:
+                    raw = raw.copy()
+                    raw.truncate(width, overflow="ellipsis")
+                parts = list(raw.render(console, end=""))
+                used = raw.cell_len
+            else:
+                text = str(raw)
+                used = cell_len(text)
+                if used > width:
+                    text = set_cell_size(text, max(width - 1, 0)) + "…" if width else ""
+                    used = width
+                parts = [Segment(text)]
+            pad = width - used
+            if pad > 0 and column.justify == "right":
+                segments.append(Segment(" " * pad))
+                segments.extend(parts)
+            else:
+                segments.extend(parts)
+                if pad > 0:
+                    segments.append(Segment(" " * pad))
         total = sum(self._widths) + max(len(self._widths) - 1, 0)
         strip = Strip(segments, total).extend_cell_length(self.size.width)
-        return strip.apply_style(style) if style else strip
+        return strip.apply_style(style).simplify()
 
     def render_line(self, y: int) -> Strip:
         self._layout(self.size.width)
         width = self.size.width
-        base = self.rich_style
+        base, header, cursor, cursor_blur = self._paint_styles()
         if y == 0:
-            header = base + self.get_component_rich_style("fast-table--header")
             return self._line(None, header).crop(0, width)
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self._keys):
@@ -305,8 +337,7 @@ class FastTable(ScrollView, can_focus=True):
             if extra:
                 style = style + (Style.parse(extra) if isinstance(extra, str) else extra)
         if index == self._cursor:
-            name = "fast-table--cursor" if self.has_focus else "fast-table--cursor-blur"
-            style = style + self.get_component_rich_style(name)
+            style = style + (cursor if self.has_focus else cursor_blur)
         strip = self._line(self._row_cells(key), style).crop(0, width)
         self._cache[key] = strip
         return strip
