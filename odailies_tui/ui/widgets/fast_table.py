@@ -298,6 +298,8 @@ class FastTable(ScrollView, can_focus=True):
                     raw = raw.copy()
                     raw.truncate(width, overflow="ellipsis")
                 parts = list(raw.render(console, end=""))
+                if raw.style:  # render() leaves the Text's own style to the caller
+                    parts = list(Segment.apply_style(parts, console.get_style(raw.style)))
                 used = raw.cell_len
             else:
                 text = str(raw)
