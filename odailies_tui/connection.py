@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from odailies_tui import credentials
 from odailies_tui.api.client import DEFAULT_BASE_URL, ODailiesClient
 from odailies_tui.api.errors import PermissionDenied
-from odailies_tui.api.redact import Secret
+from odailies_tui.api.redact import Secret, redact
 from odailies_tui.settings import Project, Settings, SettingsError, load_settings, update_settings
 
 #: a harmless object path: asking for its upload URL changes nothing (nothing is PUT)
@@ -97,7 +98,23 @@ def resolve_target(args: argparse.Namespace, settings: Settings | None = None) -
     known = settings.project(project)
     base_url = (getattr(args, "base_url", None) or os.environ.get("ODAILIES_BASE_URL", "").strip()
                 or (known.base_url if known else "") or DEFAULT_BASE_URL)
-    return Target(project_id=project, base_url=base_url, label=known.label if known else "")
+    return Target(project_id=project, base_url=check_base_url(base_url),
+                  label=known.label if known else "")
+
+
+def check_base_url(url: str) -> str:
+    """Return ``url`` without a trailing slash if it is an http(s) URL with a host, else
+    raise a UsageError that shows the expected form."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        host = None
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise UsageError(f"the API base URL must look like {DEFAULT_BASE_URL} "
+                         f"(got {redact(url)!r}): check --base-url / ODAILIES_BASE_URL")
+    return url.strip().rstrip("/")
 
 
 def _no_token(project: str) -> NoToken:

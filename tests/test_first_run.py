@@ -75,3 +75,19 @@ async def test_quit_while_uploading_asks(sim: Simulator, state_dir, tmp_path) ->
             assert app.screen.query_one(JobsView)
     finally:
         sim_slow.stop()
+
+
+async def test_screenshot_goes_to_the_current_folder_on_a_server(sim: Simulator, state_dir,
+                                                                 tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/Downloads, as over SSH
+    monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(tmp_path / "home" / "Downloads"))
+    monkeypatch.chdir(tmp_path)
+    app = ODailiesApp(Session(Connection(sim.base_url, sim.project_id, Secret(sim.token))))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.action_screenshot()
+        await pilot.pause()
+    shots = list(tmp_path.glob("*.svg"))
+    assert len(shots) == 1
+    assert sim.token not in shots[0].read_text(encoding="utf-8")

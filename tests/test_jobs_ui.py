@@ -215,3 +215,20 @@ async def test_filter_group_and_details(sim: Simulator, odailies_env) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, JobDetailScreen)
+
+
+async def test_one_dropped_poll_is_quiet_two_make_offline(sim: Simulator, odailies_env) -> None:
+    app = make_app(sim)
+    app.session.client._retries = 0
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await started(app, pilot)
+        status = view.query_one(StatusLine)
+        sim.faults.drop_next = 1
+        await poll(app, pilot)
+        assert not status.has_class("-offline")
+        assert "OFFLINE" not in status_text(view) and "retrying" in status_text(view)
+        sim.faults.drop_next = 1
+        await poll(app, pilot)
+        assert status.has_class("-offline") and "OFFLINE" in status_text(view)
+        await poll(app, pilot)
+        assert not status.has_class("-offline") and "retrying" not in status_text(view)

@@ -21,6 +21,7 @@ async def test_wrong_token_is_reported_not_shown(sim: Simulator, caplog) -> None
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen = screen_text(app)
-    assert "OFFLINE" in screen and "invalid token" in screen
+    assert "TOKEN REJECTED" in screen and "invalid token" in screen
+    assert "odailies-tui login" in screen
     assert token not in screen and token not in caplog.text
     assert "4f9a1c" not in screen

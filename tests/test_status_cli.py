@@ -64,6 +64,15 @@ def test_status_offline_exits_1_without_the_token(odailies_env, monkeypatch, cap
     assert code == 1 and out.startswith("offline:") and "secret-token-xyz" not in out
 
 
+def test_status_with_a_rejected_token_says_so(sim: Simulator, odailies_env, monkeypatch,
+                                              capsys) -> None:
+    monkeypatch.setenv("ODAILIES_TOKEN", "wrong-token-abc")
+    code = main(["status", "--project", sim.project_id, "--base-url", sim.base_url])
+    out = capsys.readouterr().out
+    assert code == 1 and out.startswith("token rejected:") and "odailies-tui login" in out
+    assert "wrong-token-abc" not in out
+
+
 async def test_watch_exit_on_failed(known_sim: Simulator) -> None:
     out, err = io.StringIO(), io.StringIO()
     async with ODailiesClient(known_sim.base_url, known_sim.project_id,

@@ -245,7 +245,10 @@ class ODailiesClient:
 # -- helpers --------------------------------------------------------------------------------
 
 def _is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
     return host in ("localhost", "::1") or host.startswith("127.")
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from odailies_tui.api.client import ODailiesClient
+from odailies_tui.api.errors import InvalidToken, PermissionDenied
 from odailies_tui.api.models import Job
 from odailies_tui.api.redact import Secret
 from odailies_tui.connection import Connection, resolve_connection
@@ -28,6 +29,13 @@ from odailies_tui.core import formatting as fmt
 from odailies_tui.core.jobboard import JobBoard, JobEvent, Totals
 
 EXIT_ON = ("failed", "finished", "idle")
+
+
+def problem_line(error: object) -> str:
+    """One line for a failed read: a rejected token says what to do, the rest is offline."""
+    if isinstance(error, (InvalidToken, PermissionDenied)):
+        return f"token rejected: {error} — run `odailies-tui login` or set ODAILIES_TOKEN"
+    return f"offline: {error}"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -124,7 +132,7 @@ async def status_once(client: ODailiesClient, *, as_json: bool, out: TextIO) -> 
     board = JobBoard(client)
     result = await board.poll(full=True)
     if not result.ok:
-        print(f"offline: {result.error}", file=out)
+        print(problem_line(result.error), file=out)
         return 1
     if as_json:
         for tracked in board.ordered():
@@ -172,6 +180,9 @@ async def watch_jobs(
     while True:
         result = await board.poll()
         if not result.ok:
+            if isinstance(result.error, (InvalidToken, PermissionDenied)):
+                print(problem_line(result.error), file=err, flush=True)
+                return 2  # retrying a rejected token cannot help
             if not offline:
                 print(f"offline: {result.error} (retrying)", file=err, flush=True)
             offline = True
@@ -213,5 +224,9 @@ def run_watch(args: argparse.Namespace) -> int:
 async def _watch(connection: Connection, args: argparse.Namespace) -> int:
     async with ODailiesClient(connection.base_url, connection.project_id,
                               connection.token) as client:
+        until = f" until a job {args.exit_on}" if args.exit_on in ("failed", "finished") else \
+            " until nothing runs or waits" if args.exit_on == "idle" else ""
+        print(f"watching jobs of {connection.label or connection.project_id}{until} "
+              "(ctrl+c stops)", file=sys.stderr, flush=True)
         return await watch_jobs(client, exit_on=args.exit_on, every=args.every,
                                 out=sys.stdout, err=sys.stderr)

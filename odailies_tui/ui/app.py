@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+import platformdirs
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Footer, Static
@@ -136,6 +138,13 @@ class MainScreen(Screen[None]):
         focusable = [w for w in view.query("*") if w.focusable]
         if focusable:
             focusable[0].focus()
+
+
+def _declared_here(node: object, binding: Binding) -> bool:
+    """True when ``binding`` comes from the BINDINGS that ``node``'s own class declares."""
+    declared = type(node).__dict__.get("BINDINGS", [])
+    return any(isinstance(b, Binding) and b.key == binding.key and b.action == binding.action
+               for b in declared)
 
 
 class ODailiesApp(App[None]):
@@ -280,16 +289,44 @@ class ODailiesApp(App[None]):
         else:
             self.exit()
 
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen: in ~/Downloads when it exists (a desktop), else in the
+        current folder (a server over SSH); the notice says where, or why not."""
+        if path is None:
+            downloads = Path(platformdirs.user_downloads_dir())
+            path = str(downloads if downloads.is_dir() else Path.cwd())
+        try:
+            saved = self.save_screenshot(filename, path)
+        except OSError as exc:
+            self.notify(f"Screenshot not saved: {exc.strerror or exc} ({path})",
+                        severity="error", markup=False)
+            return
+        self.notify(f"Screenshot saved: {saved}", markup=False, timeout=8)
+
     def action_help(self) -> None:
-        """``?``: every key that works here."""
-        rows: list[tuple[str, str]] = []
+        """``?``: every key that works here, the view's own first, built from the bindings
+        (Textual's system keys and the table's cursor keys are summed up in one row)."""
+        view_rows: list[tuple[str, str]] = []
+        app_rows: list[tuple[str, str]] = []
         seen: set[str] = set()
         for active in self.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.description in seen:
+            if isinstance(active.node, (App, Screen)) and not _declared_here(active.node, binding):
+                continue  # Textual's own keys (ctrl+q, ctrl+c): not ours to explain
+            if (not binding.description or binding.system or binding.description in seen
+                    or isinstance(active.node, ScrollView)
+                    or binding.action in ("command_palette", "app.command_palette")):
                 continue
             seen.add(binding.description)
-            rows.append((self.get_key_display(binding), binding.description))
-        rows.append(("ctrl+p", "Command palette"))
-        title = self.main_screen.current_view.capitalize() if self.screen_stack else "Keys"
+            row = (self.get_key_display(binding), binding.description)
+            (app_rows if active.node is self or isinstance(active.node, Screen)
+             else view_rows).append(row)
+        view_id = self.main_screen.current_view
+        view = self.main_screen.query_one(f"#{view_id}") if self.session else None
+        extra = list(getattr(view, "HELP_EXTRA", ()))
+        rows = view_rows + extra + app_rows + [
+            ("ctrl+p", "Command palette: switch project, upload files…"),
+            ("↑ ↓ PgUp PgDn Home End", "Move in the table"),
+        ]
+        title = view_id.capitalize()
         self.push_screen(HelpScreen(title, rows))

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Key
 from textual.widgets import Input, Sparkline, Static
 
+from odailies_tui.api.errors import InvalidToken, PermissionDenied
 from odailies_tui.core import formatting as fmt
 from odailies_tui.core.alerts import Alert, AlertCenter, desktop_notice, summarize
 from odailies_tui.core.job_actions import JobActions, PlannedAction, plan_abort, plan_toggle
@@ -111,22 +112,37 @@ class StatusLine(OneLine):
 
     def show_board(self, board: JobBoard, next_poll_at: float | None, *,
                    extra: str = "") -> None:
-        """Render the line from the board's state (times from the board's own clock)."""
+        """Render the line from the board's state (times from the board's own clock).
+
+        A token the service rejects is said as such (retrying will not help); OFFLINE shows
+        only once polls have failed twice in a row, so one dropped poll on a lossy link does
+        not flash a banner across the room."""
         now = board.clock()
-        self.set_class(board.offline, "-offline")
-        if board.offline and board.last_error is not None:
+        error = board.last_error
+        rejected = isinstance(error, (InvalidToken, PermissionDenied))
+        offline = error is not None and (rejected or board.failures >= OFFLINE_AFTER
+                                         or board.last_ok is None)
+        self.set_class(offline, "-offline")
+        if offline and error is not None:
             # what matters first (the reason can be long: it goes last)
-            parts = ["OFFLINE"]
+            parts = ["TOKEN REJECTED" if rejected else "OFFLINE"]
             if board.last_ok is not None and board.last_ok_at is not None:
                 parts.append(f"last good poll {board.last_ok_at.strftime('%H:%M:%S')} "
                              f"({fmt.ago(now - board.last_ok)})")
             elif board.last_ok is None:
                 parts.append("no data yet")
-            if next_poll_at is not None:
-                parts.append(f"retry in {max(int(next_poll_at - now), 0)} s")
-            parts.append(str(board.last_error))
+            if rejected:
+                parts.append(str(error))
+                parts.append("run `odailies-tui login` or set ODAILIES_TOKEN")
+            else:
+                if next_poll_at is not None:
+                    parts.append(f"retry in {max(int(next_poll_at - now), 0)} s")
+                parts.append(str(error))
             self.show(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
             return
+        if error is not None:  # one failed poll after good ones: say it quietly
+            extra = f"{extra} · last poll failed, retrying" if extra else \
+                "last poll failed, retrying"
         if board.last_ok is None:
             self.show(Text("connecting…"))
             return
@@ -150,6 +166,8 @@ class StatusLine(OneLine):
 
 
 GRAPH_POINTS = 150
+#: consecutive failed polls before the status line turns into the OFFLINE banner
+OFFLINE_AFTER = 2
 
 
 def graph_values(board: JobBoard, points: int = GRAPH_POINTS) -> list[float]:
@@ -191,6 +209,9 @@ class ThroughputGraph(Horizontal):
 
 class JobsView(Vertical):
     """Every job of the project, newest first, updated in place."""
+
+    #: keys the help screen lists that are not bindings (the table handles them)
+    HELP_EXTRA = (("enter", "Job details"),)
 
     BINDINGS = [
         Binding("r", "app.refresh_jobs", "Refresh"),
