@@ -141,3 +141,27 @@ async def test_filter_groups(sim: Simulator, mode: str, expected: set[str]) -> N
     assert {t.job.name for t in board.ordered() if job_matches(t, "all", "FAIL")} == {
         "failed", "read-failed"}
     assert next_filter_mode("done") == "all"
+
+
+async def test_time_left_estimated_from_progress_only_after_a_few_samples(
+        sim: Simulator) -> None:
+    """A job without server figures gets an estimate (marked as such) once it has moved a
+    few times, and none from a single tiny step."""
+    job_id = sim.add_job(type="RenderJob", state="running", progress=0.1, name="render",
+                         bytesPerSecond=None, remainingSeconds=None)
+    clock = [1000.0]
+    async with make_client(sim) as client:
+        board = JobBoard(client, clock=lambda: clock[0])
+        await board.poll()
+        lefts = []
+        for step in range(1, 5):
+            clock[0] += 10.0
+            sim.set_job(job_id, progress=0.1 + 0.05 * step, bytesPerSecond=None,
+                        remainingSeconds=None)
+            await board.poll()
+            lefts.append(board.jobs[job_id].seconds_left)
+    tracked = board.jobs[job_id]
+    assert lefts[:2] == [None, None]
+    assert tracked.seconds_left_estimated
+    # 0.005 per second, 0.7 to go: about 140 s
+    assert tracked.seconds_left == pytest.approx(140, rel=0.05)

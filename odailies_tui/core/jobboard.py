@@ -25,6 +25,10 @@ BAD_STATES = frozenset({"failed", "aborted"})
 FINISHED_STATES = DONE_STATES | BAD_STATES
 
 
+#: progress samples a job needs before its time left is estimated from them
+ESTIMATE_AFTER_SAMPLES = 4
+
+
 def outcome(state: str) -> str:
     """Group a state for colour and filtering: running, waiting, succeeded, failed, other."""
     if state in ACTIVE_STATES:
@@ -95,7 +99,9 @@ class TrackedJob:
             return None
         if job.remaining_seconds is not None:
             return max(job.remaining_seconds, 0.0)
-        if self.est_fraction_per_s and self.est_fraction_per_s > 0:
+        if (self.est_fraction_per_s and self.est_fraction_per_s > 0
+                and len(self.history) >= ESTIMATE_AFTER_SAMPLES):
+            # a guess from one or two tiny steps swings wildly ("~3 hours"): wait for a few
             return max(1.0 - job.progress, 0.0) / self.est_fraction_per_s
         return None
 
