@@ -64,13 +64,22 @@ class TitleBar(Static):
 
     def show(self, title: str, current: str) -> None:
         parts = [f"[b]odailies-tui[/b] · {_escape(title)}  "]
+        plain = len(f"odailies-tui · {title}  ")
         for spec in VIEWS:
             if spec.id == current:
                 parts.append(f"[reverse] {spec.label} [/reverse]")
             else:
                 parts.append(f" {spec.label} ")
-        parts.append("  [dim]tab switches · ? keys[/dim]")
+            plain += len(spec.label) + 2
+        hint = "  tab switches · ? keys"
+        if not self.size.width or plain + len(hint) <= self.size.width - 2:
+            parts.append(f"[dim]{hint}[/dim]")
         self.update("".join(parts))
+
+    def on_resize(self) -> None:
+        screen = self.screen
+        if isinstance(screen, MainScreen) and screen.session is not None:
+            self.show(screen.session.title, screen.current_view)
 
 
 def _escape(text: str) -> str:
@@ -82,7 +91,7 @@ class MainScreen(Screen[None]):
     login screen) the views are empty until ``set_session``."""
 
     BINDINGS = [
-        Binding("tab", "next_view(1)", "Next view", priority=False),
+        Binding("tab", "next_view(1)", "Views", priority=False),
         Binding("shift+tab", "next_view(-1)", "Previous view", show=False),
     ]
 
@@ -96,7 +105,7 @@ class MainScreen(Screen[None]):
             if self.session is not None:
                 for spec in VIEWS:
                     yield spec.build(self.session)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         start = getattr(self.app, "start_view", None)

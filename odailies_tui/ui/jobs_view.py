@@ -214,10 +214,10 @@ class JobsView(Vertical):
     HELP_EXTRA = (("enter", "Job details"),)
 
     BINDINGS = [
-        Binding("r", "app.refresh_jobs", "Refresh"),
-        Binding("a", "mark_read", "Mark read"),
+        Binding("r", "app.refresh_jobs", "Refresh", show=False),
+        Binding("a", "mark_read", "Read"),
         Binding("A", "mark_all_read", "All read", show=False),
-        Binding("p", "toggle_pause", "Pause/resume"),
+        Binding("p", "toggle_pause", "Pause"),
         Binding("x", "abort", "Abort"),
         Binding("f", "cycle_filter", "Group"),
         Binding("slash", "start_filter", "Filter"),
