@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from odailies_tui.api.errors import ApiError, InvalidToken
+from odailies_tui.api.errors import ApiError, InvalidToken, NetworkError
 from odailies_tui.api.models import Clip
 from odailies_tui.core.upload_plan import UploadPlan, make_plan
 from odailies_tui.core.upload_run import ItemState, UploadBatch, UploadItem, UrlSource
@@ -42,6 +42,8 @@ class UploadCenter:
         self.batches: list[UploadBatch] = []
         self._tasks: dict[UploadBatch, asyncio.Task[bool]] = {}
         self._listeners: list[Callable[[UploadCenter], None]] = []
+        #: why the last planning request could not reach o/DAILIES (empty when it could)
+        self.plan_problem = ""
 
     async def plan(self, paths: Iterable[str | os.PathLike[str]], *, log: bool = False,
                    force: bool = False) -> PlanResult:
@@ -51,8 +53,16 @@ class UploadCenter:
             names: list[str] | None = [c.name for c in await self.client.list_clips()]
         except InvalidToken:
             raise
+        except NetworkError as exc:
+            names, problem = None, str(exc)
+            self.plan_problem = exc.message
+            self._notify(None)
         except ApiError as exc:
             names, problem = None, str(exc)
+        else:
+            if self.plan_problem:
+                self.plan_problem = ""
+                self._notify(None)
         return PlanResult(make_plan(paths, names, log=log, force=force), problem)
 
     def start(self, plan: UploadPlan) -> UploadBatch:
@@ -64,7 +74,7 @@ class UploadCenter:
         return batch
 
     def retry_failed(self) -> int:
-        """Send every failed file of finished batches again; returns how many."""
+        """Send every failed or cancelled file of finished batches again; returns how many."""
         count = 0
         for batch in self.batches:
             if batch.finished.is_set() and (n := batch.requeue_failed()):
@@ -73,7 +83,7 @@ class UploadCenter:
         return count
 
     def cancel_all(self) -> None:
-        """Stop every running batch (their unsent files end failed, ``cancelled``)."""
+        """Stop every running batch (their unsent files end CANCELLED)."""
         for batch in self.batches:
             if not batch.finished.is_set():
                 batch.cancel()
@@ -104,7 +114,16 @@ class UploadCenter:
 
     @property
     def bytes_planned(self) -> int:
+        """Bytes of every file of every batch (failed and cancelled ones too)."""
         return sum(b.bytes_planned for b in self.batches)
+
+    @property
+    def connection_problem(self) -> str:
+        """Why o/DAILIES cannot be reached right now (planning or URL requests), or ""."""
+        for batch in self.batches:
+            if batch.network_problem and not batch.finished.is_set():
+                return batch.network_problem
+        return self.plan_problem
 
     @property
     def rate(self) -> float | None:
@@ -121,9 +140,8 @@ class UploadCenter:
         rate = self.rate
         if not rate:
             return None
-        left = sum(b.bytes_planned - b.bytes_sent for b in self.batches
-                   if not b.finished.is_set())
-        return max(left, 0) / rate
+        left = sum(b.bytes_left for b in self.batches if not b.finished.is_set())
+        return left / rate
 
     def add_listener(self, listener: Callable[[UploadCenter], None]) -> Callable[[], None]:
         """Call ``listener(center)`` whenever a batch changes; returns a remover."""
@@ -134,6 +152,6 @@ class UploadCenter:
         self.batches.append(batch)
         batch.add_listener(self._notify)
 
-    def _notify(self, _batch: UploadBatch) -> None:
+    def _notify(self, _batch: UploadBatch | None) -> None:
         for listener in list(self._listeners):
             listener(self)

@@ -86,6 +86,10 @@ class UploadPlan:
     def total_bytes(self) -> int:
         return sum(f.size for f in self.files)
 
+    def good_files_only(self) -> UploadPlan:
+        """This plan with its refused files left out (to send the good ones anyway)."""
+        return UploadPlan(list(self.files), [], list(self.warnings), list(self.skipped))
+
     def by_dest(self) -> dict[str, PlannedFile]:
         """The planned files keyed by destination."""
         return {f.dest: f for f in self.files}

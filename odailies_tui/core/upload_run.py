@@ -2,8 +2,10 @@
 
 ``UploadBatch`` owns one ``UploadItem`` per planned file and runs them a few at a time. A UI
 watches it through ``add_listener`` (called at most ``notify_interval`` apart for byte
-progress, at once for state changes) and reads the items and totals; it never needs to poll
-internals.
+progress, at once for state changes, and once a second while files run so retry countdowns
+and stalls show) and reads the items and totals; it never needs to poll internals. A file
+waiting between attempts says when and why (``UploadItem.status_note``); a rate with no bytes
+behind it for a couple of seconds is unknown, not the last speed seen.
 
 PUTs go through the batch's own ``httpx.AsyncClient``: no API token, no cookies, no redirects,
 timeouts for big files on slow links. The body is read from disk a chunk at a time (one chunk
@@ -16,6 +18,7 @@ import asyncio
 import contextlib
 import http.cookiejar
 import logging
+import math
 import random
 import re
 import time
@@ -72,27 +75,57 @@ class ItemState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    #: stopped on request (``x``); may be sent again
+    CANCELLED = "cancelled"
+
+
+#: states a file can be sent again from
+RESENDABLE = (ItemState.FAILED, ItemState.CANCELLED)
 
 
 class RateMeter:
-    """Throughput smoothed with an exponential moving average over time (bytes/s)."""
+    """Throughput smoothed with an exponential moving average over time (bytes/s).
 
-    def __init__(self, half_life: float = 3.0, min_interval: float = 0.25) -> None:
+    ``current()`` forgets the rate once no byte has arrived for ``stall_after`` seconds, so
+    a stalled or broken transfer shows "unknown" instead of its last speed.
+    """
+
+    def __init__(self, half_life: float = 3.0, min_interval: float = 0.25,
+                 stall_after: float = 2.0) -> None:
         self.half_life = half_life
         self.min_interval = min_interval
+        self.stall_after = stall_after
         self.rate: float | None = None
         self._t: float | None = None
         self._n = 0
+        self._last_bytes_at: float | None = None
 
     def reset(self, now: float, total: int = 0) -> None:
         """Start measuring again from ``total`` bytes at ``now`` (keeps no rate)."""
         self.rate, self._t, self._n = None, now, total
+        self._last_bytes_at = now
+
+    def current(self, now: float | None = None) -> float | None:
+        """The smoothed rate, or None when unknown or nothing moved lately."""
+        if self.rate is None or self._last_bytes_at is None:
+            return None
+        now = time.monotonic() if now is None else now
+        if now - self._last_bytes_at > self.stall_after:
+            return None
+        return self.rate
 
     def update(self, total: int, now: float) -> None:
         """Feed the running byte count."""
         if self._t is None:
             self.reset(now, total)
             return
+        if total > self._n:
+            if self._last_bytes_at is not None \
+                    and now - self._last_bytes_at > self.stall_after:
+                # moving again after a stall: measure afresh, not averaged with the stall
+                self.reset(now, total)
+                return
+            self._last_bytes_at = now
         dt = now - self._t
         if dt < self.min_interval:
             return
@@ -115,10 +148,16 @@ class UploadItem:
     attempts: int = 0
     #: retries scheduled so far (each after a failed attempt)
     retries: int = 0
-    #: why it failed (FAILED)
+    #: why it failed (FAILED) or "cancelled" (CANCELLED)
     reason: str = ""
     #: what is happening besides plain progress (a retry coming, waiting for the storage...)
     note: str = ""
+    #: the last attempt's error, kept after a later attempt succeeds or the file fails
+    last_error: str = ""
+    #: while waiting between attempts: when the next one starts (``time.monotonic``)
+    retry_at: float | None = None
+    #: attempts allowed (set by the batch)
+    max_attempts: int = 1
     started_at: float | None = None
     finished_at: float | None = None
     meter: RateMeter = field(default_factory=RateMeter, repr=False)
@@ -137,12 +176,35 @@ class UploadItem:
         return 1.0 if self.total == 0 else min(self.bytes_sent / self.total, 1.0)
 
     @property
+    def waiting(self) -> bool:
+        """True between attempts (back-off before asking for a fresh URL)."""
+        return self.state is ItemState.RUNNING and self.retry_at is not None
+
+    @property
     def rate(self) -> float | None:
-        """Smoothed bytes per second while running; the average once done."""
+        """Smoothed bytes per second while bytes move; the average once done; else None."""
         if self.state is ItemState.DONE and self.started_at is not None \
                 and self.finished_at is not None and self.finished_at > self.started_at:
             return self.total / (self.finished_at - self.started_at)
-        return self.meter.rate if self.state is ItemState.RUNNING else None
+        if self.state is not ItemState.RUNNING or self.waiting:
+            return None
+        return self.meter.current()
+
+    def status_note(self, now: float | None = None) -> str:
+        """What a row says besides its figures: the retry countdown, the failure, the note."""
+        if self.state in RESENDABLE:
+            return self.reason
+        if self.waiting:
+            assert self.retry_at is not None
+            now = time.monotonic() if now is None else now
+            left = max(self.retry_at - now, 0.0)
+            when = f"in {math.ceil(left)} s" if left > 0 else "now"
+            return f"retrying {when}: {self.last_error} " \
+                   f"(try {self.attempts + 1} of {self.max_attempts})"
+        if self.state is ItemState.RUNNING and self.meter.rate is not None \
+                and self.meter.current() is None and self.bytes_sent < self.total:
+            return "no bytes moving"
+        return self.note
 
     @property
     def eta_seconds(self) -> float | None:
@@ -172,6 +234,10 @@ class _Fatal(Exception):
 
 class _StopBatch(Exception):
     """No file can be sent (token without Upload, invalid token)."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class FileChanged(Exception):
@@ -261,22 +327,31 @@ class UploadBatch:
         backoff: float = 1.0,
         backoff_max: float = 30.0,
         notify_interval: float = 0.1,
+        tick_interval: float = 1.0,
         timeout: httpx.Timeout | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self.items: list[UploadItem] = [UploadItem(f) for f in files]
-        self.parallel = max(1, parallel)
         self.max_attempts = max(1, max_attempts)
+        self.items: list[UploadItem] = [UploadItem(f, max_attempts=self.max_attempts)
+                                        for f in files]
+        self.parallel = max(1, parallel)
         self.chunk_size = chunk_size
         self.backoff = backoff
         self.backoff_max = backoff_max
         self.notify_interval = notify_interval
+        self.tick_interval = tick_interval
         self._timeout = timeout or upload_timeout()
         self._transport = transport
         self._listeners: list[Callable[[UploadBatch], None]] = []
         self._last_notify = 0.0
         self._meter = RateMeter()
         self._stop_reason = ""
+        self._cancelled = False
+        #: the error that stopped the whole batch (403 without Upload, 401), if any
+        self.stopped_by: ApiError | None = None
+        #: the last failed request for an upload URL while it cannot reach o/DAILIES
+        #: (empty once a URL arrives again)
+        self.network_problem = ""
         self._tasks: list[asyncio.Task[None]] = []
         self.started_at: float | None = None
         self.finished_at: float | None = None
@@ -292,13 +367,20 @@ class UploadBatch:
     @property
     def bytes_sent(self) -> int:
         """Bytes of delivered files plus bytes sent so far of running ones."""
-        return sum(i.total if i.state is ItemState.DONE else i.bytes_sent for i in self.items
-                   if i.state is not ItemState.FAILED)
+        return sum(i.total if i.state is ItemState.DONE
+                   else i.bytes_sent if i.state is ItemState.RUNNING else 0
+                   for i in self.items)
 
     @property
     def bytes_planned(self) -> int:
-        """Bytes still meant to arrive (failed files left out)."""
-        return sum(i.total for i in self.items if i.state is not ItemState.FAILED)
+        """Bytes of every file of the batch, failed and cancelled ones included."""
+        return self.total_bytes
+
+    @property
+    def bytes_left(self) -> int:
+        """Bytes still to send of queued and running files."""
+        return sum(max(i.total - i.bytes_sent, 0) for i in self.items
+                   if i.state in (ItemState.QUEUED, ItemState.RUNNING))
 
     @property
     def fraction(self) -> float:
@@ -312,16 +394,16 @@ class UploadBatch:
             span = self.finished_at - self.started_at
             done = sum(i.total for i in self.items if i.state is ItemState.DONE)
             return done / span if span > 0 else None
-        return self._meter.rate
+        return self._meter.current()
 
     @property
     def eta_seconds(self) -> float | None:
         if self.finished_at is not None:
             return 0.0
-        rate = self._meter.rate
+        rate = self._meter.current()
         if not rate:
             return None
-        return max(self.bytes_planned - self.bytes_sent, 0) / rate
+        return self.bytes_left / rate
 
     def count(self, state: ItemState) -> int:
         return sum(1 for i in self.items if i.state is state)
@@ -379,47 +461,65 @@ class UploadBatch:
                 workers = min(self.parallel, max(queue.qsize(), 1))
                 self._tasks = [asyncio.create_task(self._worker(queue, api, http))
                                for _ in range(workers)]
+                ticker = asyncio.create_task(self._tick())
                 try:
                     results = await asyncio.gather(*self._tasks, return_exceptions=True)
                 except asyncio.CancelledError:  # run() itself was cancelled
+                    self._cancelled = True
                     self._stop_reason = self._stop_reason or "cancelled"
                     for task in self._tasks:
                         task.cancel()
                     await asyncio.gather(*self._tasks, return_exceptions=True)
                     raise
+                finally:
+                    ticker.cancel()
                 for result in results:
                     if isinstance(result, Exception):
                         raise result
         finally:
             for item in self.items:
                 if item.state in (ItemState.QUEUED, ItemState.RUNNING):
-                    self._fail(item, self._stop_reason or "cancelled")
+                    if self._cancelled or not self._stop_reason:
+                        self._end(item, ItemState.CANCELLED, "cancelled")
+                    else:
+                        self._fail(item, self._stop_reason)
+            self.network_problem = ""
             self.finished_at = time.monotonic()
             self.finished.set()
             self._changed(force=True)
         return self.all_delivered
 
     def requeue_failed(self) -> int:
-        """Put failed items back in the queue for another ``run``; returns how many."""
+        """Put failed and cancelled items back in the queue for another ``run``."""
         count = 0
         for item in self.items:
-            if item.state is ItemState.FAILED:
+            if item.state in RESENDABLE:
                 item.state, item.reason, item.note = ItemState.QUEUED, "", ""
                 item.bytes_sent, item.attempts, item.retries = 0, 0, 0
-                item.started_at = item.finished_at = None
+                item.started_at = item.finished_at = item.retry_at = None
                 count += 1
         if count:
             self._stop_reason = ""
+            self._cancelled = False
+            self.stopped_by = None
             self.finished_at = None
             self.finished.clear()
             self._changed(force=True)
         return count
 
     def cancel(self, reason: str = "cancelled") -> None:
-        """Stop every running and queued upload."""
+        """Stop every running and queued upload (they end CANCELLED)."""
+        self._cancelled = True
         self._stop_reason = self._stop_reason or reason
         for task in self._tasks:
             task.cancel()
+
+    async def _tick(self) -> None:
+        """Tell listeners once a second while files run, so countdowns and stalls show."""
+        while True:
+            await asyncio.sleep(self.tick_interval)
+            if any(i.state is ItemState.RUNNING for i in self.items):
+                self._changed(force=True)
 
     async def _worker(self, queue: asyncio.Queue[UploadItem], api: UrlSource,
                       http: httpx.AsyncClient) -> None:
@@ -431,20 +531,29 @@ class UploadBatch:
             try:
                 await self._upload(item, api, http)
             except _StopBatch as exc:
+                self.stopped_by = exc.error
                 self._stop_reason = f"not sent: {exc}"
                 self._fail(item, str(exc))
                 while not queue.empty():
                     self._fail(queue.get_nowait(), self._stop_reason)
 
     def _fail(self, item: UploadItem, reason: str) -> None:
-        item.state = ItemState.FAILED
+        self._end(item, ItemState.FAILED, reason)
+
+    def _end(self, item: UploadItem, state: ItemState, reason: str) -> None:
+        item.state = state
         item.reason = redact(reason)
+        if state is ItemState.FAILED:
+            item.last_error = item.last_error or item.reason
+        item.retry_at = None
         item.finished_at = time.monotonic()
         self._changed(force=True)
 
     async def _upload(self, item: UploadItem, api: UrlSource, http: httpx.AsyncClient) -> None:
         item.state = ItemState.RUNNING
         item.started_at = time.monotonic()
+        item.max_attempts = self.max_attempts
+        item.note = "asking for an upload URL"
         self._changed(force=True)
         last = ""
         while item.attempts < self.max_attempts:
@@ -453,18 +562,28 @@ class UploadBatch:
                 ticket = await self._ticket(api, item)
                 await self._put(http, item, ticket.url)
             except _Retry as exc:
-                last = str(exc)
+                last = redact(str(exc))
+                item.last_error = last
+                item.bytes_sent = 0
+                item.meter.reset(time.monotonic())
                 if item.attempts >= self.max_attempts:
                     break
                 delay = min(self.backoff_max, self.backoff * 2 ** (item.attempts - 1))
                 delay *= random.uniform(0.5, 1.5)
                 item.retries += 1
-                item.note = f"{last}; retry {item.attempts + 1}/{self.max_attempts} " \
-                            f"with a fresh URL in {delay:.0f} s"
+                item.retry_at = time.monotonic() + delay
+                item.note = f"retry {item.attempts + 1}/{self.max_attempts} with a fresh URL " \
+                            f"in {delay:.0f} s: {last}"
                 self._changed(force=True)
-                await asyncio.sleep(delay)
+                try:
+                    await asyncio.sleep(delay)
+                finally:
+                    item.retry_at = None
+                item.note = "asking for a fresh upload URL"
+                self._changed(force=True)
                 continue
             except _Fatal as exc:
+                item.last_error = redact(str(exc))
                 self._fail(item, str(exc))
                 return
             item.state = ItemState.DONE
@@ -477,13 +596,22 @@ class UploadBatch:
 
     async def _ticket(self, api: UrlSource, item: UploadItem) -> UploadTicket:
         try:
-            return await api.upload_url(item.dest)
+            ticket = await api.upload_url(item.dest)
         except (PermissionDenied, InvalidToken) as exc:
-            raise _StopBatch(str(exc)) from None
-        except (NetworkError, ServerError) as exc:
+            raise _StopBatch(exc) from None
+        except NetworkError as exc:
+            self.network_problem = exc.message
+            self._changed(force=True)
+            raise _Retry(f"cannot reach o/DAILIES: {exc.message}") from None
+        except ServerError as exc:
             raise _Retry(f"no upload URL ({exc})") from None
         except ApiError as exc:
             raise _Fatal(f"upload URL refused ({exc})") from None
+        if self.network_problem:
+            self.network_problem = ""
+            self._changed(force=True)
+        item.note = ""
+        return ticket
 
     def _progress(self, item: UploadItem, n: int) -> None:
         item.bytes_sent += n
@@ -520,6 +648,8 @@ class UploadBatch:
             error = _Fatal(f"cannot read {item.file.source}: {exc.strerror or exc}")
         except httpx.TimeoutException as exc:
             error = _Retry(f"timed out talking to {where} ({type(exc).__name__})")
+        except httpx.ConnectError as exc:
+            error = _Retry(f"cannot connect to {where} ({type(exc).__name__})")
         except httpx.TransportError as exc:
             error = _Retry(f"connection to {where} dropped ({type(exc).__name__})")
         finally:
