@@ -50,16 +50,24 @@ STALLED_ROW = "on #5f5f00"
 HIGHLIGHT_TEXT = "bold bright_white"
 
 JOB_COLUMNS = (
-    Column("name", "Name", 18, priority=100, flex=True),
-    Column("type", "Type", 16, priority=40),
+    Column("name", "Name", 16, priority=100, flex=True),
+    Column("type", "Type", 9, priority=75),
     Column("state", "State", 11, priority=90),
     Column("progress", "Progress", 15, priority=95),
     Column("rate", "Throughput", 11, priority=85, justify="right"),
-    Column("left", "Time left", 12, priority=80),
+    Column("left", "Time left", 11, priority=80),
     Column("started", "Started", 12, priority=30),
     Column("finished", "Finished", 12, priority=20),
 )
 BAR_WIDTH = 10
+_TYPE_NAMES = {"DailiesUploadJob": "Dailies", "unknown": "?"}
+
+
+def short_type(job_type: str) -> str:
+    """``CopyJob`` → ``Copy``; unknown types stay as they come, less a ``Job`` suffix."""
+    if job_type in _TYPE_NAMES:
+        return _TYPE_NAMES[job_type]
+    return job_type[:-3] if job_type.endswith("Job") and len(job_type) > 3 else job_type
 WRITE_ACTIONS = ("mark_read", "mark_all_read", "toggle_pause", "abort")
 WRITE_KEYS = {"a": "mark read", "A": "mark read", "p": "pause or resume", "x": "abort"}
 
@@ -80,7 +88,7 @@ def job_cells(tracked: TrackedJob, attention: str = "") -> dict[str, str | Text]
     state = "STALLED" if attention == "stalled" else job.state
     return {
         "name": job.name or job.id,
-        "type": job.type,
+        "type": short_type(job.type),
         "state": Text(state, style=style),
         "progress": progress,
         "rate": rate,
