@@ -14,6 +14,7 @@ from odailies_tui.ui.app import ODailiesApp
 from odailies_tui.ui.confirm import ConfirmScreen
 from odailies_tui.ui.job_detail import JobDetailScreen
 from odailies_tui.ui.jobs_view import JobsView, StatusLine
+from tests.screen_text import screen_text
 
 
 def make_app(sim: Simulator, token: str | None = None) -> ODailiesApp:
@@ -232,3 +233,13 @@ async def test_one_dropped_poll_is_quiet_two_make_offline(sim: Simulator, odaili
         assert status.has_class("-offline") and "OFFLINE" in status_text(view)
         await poll(app, pilot)
         assert not status.has_class("-offline") and "retrying" not in status_text(view)
+
+
+async def test_a_filter_matching_nothing_says_so(sim: Simulator, odailies_env) -> None:
+    app = make_app(sim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await started(app, pilot)
+        await pilot.press("slash", *"zzqq", "enter")
+        await pilot.pause()
+        assert view.table.row_count == 0
+        assert "no job matches “zzqq”" in screen_text(app)

@@ -329,7 +329,7 @@ class JobsView(Vertical):
         filtered = self.filter_mode != "all" or bool(self.filter_text)
         if (result.added or result.removed or table.row_count != len(self.board.order)
                 or (filtered and (result.changed or result.full))):
-            table.set_rows(self.visible_keys())
+            self._show_rows()
         if len(result.changed) > max(table.size.height, 8):
             table.refresh_rows()  # one repaint beats hundreds of row-by-row ones
         else:
@@ -500,10 +500,23 @@ class JobsView(Vertical):
 
     # -- grouping and filter -------------------------------------------------------------------
 
+    def _show_rows(self) -> None:
+        """Show the jobs the group and filter let through (or say why there are none)."""
+        table = self.table
+        keys = self.visible_keys()
+        if self.filter_text:
+            table.empty_text = f"no job matches “{self.filter_text}” (escape clears)"
+        elif self.filter_mode != "all":
+            group = filter_label(self.filter_mode)
+            table.empty_text = f"nothing in “{group}” (f shows the next group)"
+        else:
+            table.empty_text = "no jobs yet" if self.board.last_ok is not None else ""
+        table.set_rows(keys)
+
     def action_cycle_filter(self) -> None:
         """``f``: all → active → needs attention → done."""
         self.filter_mode = next_filter_mode(self.filter_mode)
-        self.table.set_rows(self.visible_keys())
+        self._show_rows()
         self._tick()
 
     def action_start_filter(self) -> None:
@@ -517,14 +530,14 @@ class JobsView(Vertical):
         box.value = ""
         box.remove_class("-shown")
         self.filter_text = ""
-        self.table.set_rows(self.visible_keys())
+        self._show_rows()
         self.table.focus()
         self._tick()
 
     @on(Input.Changed, "#jobs-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value.strip()
-        self.table.set_rows(self.visible_keys())
+        self._show_rows()
         self._tick()
 
     @on(Input.Submitted, "#jobs-filter")

@@ -115,6 +115,8 @@ class FastTable(ScrollView, can_focus=True):
         self._widths: list[int] = [c.width for c in columns]
         self._layout_width = -1
         self._styles: tuple[Style, Style, Style, Style] | None = None
+        #: shown (dim) in the first row while there are no rows, e.g. "no jobs match"
+        self.empty_text = ""
 
     # -- data -------------------------------------------------------------------------------
 
@@ -328,6 +330,10 @@ class FastTable(ScrollView, can_focus=True):
             return self._line(None, header).crop(0, width)
         index = int(self.scroll_offset.y) + y - 1
         if index >= len(self._keys):
+            if index == 0 and self.empty_text:
+                note = Segment(set_cell_size(f" {self.empty_text}", width),
+                               base + Style(dim=True, italic=True))
+                return Strip([note], width)
             return Strip([Segment(" " * width, base)], width)
         key = self._keys[index]
         cached = self._cache.get(key)
