@@ -59,7 +59,7 @@ async def test_patch_writes_only_named_fields(sim: Simulator) -> None:
         k: v for k, v in before.items() if k not in ("circled", "rating")}
 
 
-@pytest.mark.parametrize("bad", ["2026-04-22", "20261340", "20260230", "2026042", "April 22"])
+@pytest.mark.parametrize("bad", ["2026-04-22", "20261340", "20260230", "2026042", "April 22", ""])
 async def test_bad_date_refused_before_sending(sim: Simulator, bad: str) -> None:
     name = sorted(sim.clips)[0]
     sim.requests.clear()

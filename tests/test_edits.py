@@ -13,7 +13,7 @@ import pytest
 from odailies_tui.api.client import ODailiesClient
 from odailies_tui.api.errors import ValidationError
 from odailies_tui.core.clipbook import ClipBook
-from odailies_tui.core.edits import NO_WRITE, EditQueue, ReadOnlyToken
+from odailies_tui.core.edits import NO_WRITE, READ_ONLY_MESSAGE, EditQueue, ReadOnlyToken
 from odailies_tui.core.journal import Journal
 from odailies_tui.sim import Simulator
 
@@ -95,7 +95,8 @@ async def test_read_only_token_refused_with_message_and_value_restored(
     assert queue.read_only
     assert queue.status(name) == "refused"
     refusal = queue.refusal_for(name)
-    assert refusal is not None and NO_WRITE in refusal.message
+    assert refusal is not None and refusal.message == READ_ONLY_MESSAGE  # said once, clearly
+    assert refusal.message.count(NO_WRITE) == 1 and "(" not in refusal.message
     assert queue.book.value(name, "circled") is before["circled"]  # server value again
     assert sim.clips[name] == before
     with pytest.raises(ReadOnlyToken):
@@ -195,3 +196,44 @@ async def test_bad_request_in_a_batch_refuses_only_that_clip(sim: Simulator,
     refusal = queue.refusal_for("BAD")
     assert refusal is not None and refusal.message == "data[0]: no such reel"
     await client.aclose()
+
+
+async def test_known_read_only_token_refuses_locally_without_sending(sim: Simulator,
+                                                                    tmp_path: Path) -> None:
+    known: list[bool | None] = [None]
+    queue = await make_queue(sim, tmp_path, can_write=lambda: known[0])
+    name = queue.book.names[1]
+    before = dict(sim.clips[name])
+    assert not queue.read_only  # not known yet: edits go ahead
+    known[0] = False  # the job actions' probe found a read-only token
+    assert queue.read_only
+    with pytest.raises(ReadOnlyToken, match="edits are not possible; browsing works"):
+        queue.edit([name], {"circled": not before["circled"]})
+    assert queue.unsent_count == 0 and not queue.refusals and not queue.undo_stack
+    assert queue.book.value(name, "circled") is before["circled"]
+    await asyncio.sleep(0.15)
+    assert clip_patches(sim) == []
+    await queue.client.aclose()
+
+
+async def test_cleared_date_is_refused_and_undo_never_sends_an_empty_date(
+        sim: Simulator, tmp_path: Path) -> None:
+    queue = await make_queue(sim, tmp_path)
+    name = queue.book.names[6]
+    with pytest.raises(ValidationError, match="cannot be cleared"):
+        queue.edit([name], {"date": ""})
+    assert queue.unsent_count == 0
+    with sim.lock:
+        sim.clips[name]["date"] = None  # a clip the service holds no date for
+    await queue.book.reload()
+    old_take = sim.clips[name]["take"]
+    queue.edit([name], {"date": "20260501", "take": "7"})
+    await settle(queue)
+    assert sim.clips[name]["date"] == "20260501"
+    queue.undo()  # the take goes back; the date cannot be cleared, so it is not sent
+    await settle(queue)
+    sent = clip_patches(sim)
+    assert all(item.get("date") != "" for body in sent for item in body)
+    assert not queue.refusals
+    assert sent[-1] == [{"name": name, "take": old_take}]
+    await queue.client.aclose()

@@ -16,6 +16,8 @@ _TEXT = {"scene", "shot", "take", "description", "camera", "timecode", "date", "
 _NUMBER = {"fps", "duration", "whitePointKelvin", "whitePointCcShift", "fileSize"}
 _TEXT_OR_NUMBER = {"shutter", "filter", "ndFilter", "lens", "focalLength", "focusDistance", "asa",
                    "sensorFps", "fStop", "tStop"}
+#: the service refuses an empty date, so a date can be changed but never cleared
+DATE_NOT_CLEARABLE = "a date cannot be cleared; type yyyyMMdd"
 JOB_UPDATABLE: tuple[str, ...] = tuple(f for f in JOB_FIELDS if f not in ("id", "type"))
 
 
@@ -42,8 +44,9 @@ def check_clip_value(key: str, value: Any) -> None:
     if value is None:
         return  # null is not written by the service; harmless
     if key == "date":
-        if value != "":
-            check_clip_date(value)
+        if value == "":
+            raise ValidationError(DATE_NOT_CLEARABLE)
+        check_clip_date(value)
     elif key == "rating":
         if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 5):
             raise ValidationError(f"rating must be a whole number 0–5 (got {value!r})")

@@ -40,10 +40,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("odailies_tui.core.edits")
 
 NO_WRITE = "this token has no Write permission"
+#: the one message for an edit a read-only token cannot make (locally or after a 403)
+READ_ONLY_MESSAGE = f"{NO_WRITE}: edits are not possible; browsing works"
 #: properties whose "no value" can be written back (null is ignored by the service)
 _EMPTY_VALUE = {"circled": False, "rating": 0}
-_TEXT_FIELDS = {"scene", "shot", "take", "description", "camera", "timecode", "date",
-                "reelName", "libraryPath"}
+#: text properties an empty string clears (not ``date``: the service refuses an empty date)
+_TEXT_FIELDS = {"scene", "shot", "take", "description", "camera", "timecode", "reelName",
+                "libraryPath"}
 
 
 class ReadOnlyToken(ApiError):
@@ -93,6 +96,7 @@ class EditQueue:
         debounce: float = 0.4,
         max_wait: float = 5.0,
         backoff: tuple[float, float] = (1.0, 30.0),
+        can_write: Callable[[], bool | None] | None = None,
     ) -> None:
         self.client = client
         self.book = book
@@ -100,6 +104,9 @@ class EditQueue:
         self.debounce = debounce
         self.max_wait = max_wait
         self.backoff = backoff
+        #: asks what is already known of the token's Write permission (None: not known);
+        #: the session passes the job actions' probe result, so no edit is tried in vain
+        self.can_write = can_write
         #: name -> {property: value} not yet confirmed (shared with the book's overlay)
         self.pending: dict[str, dict[str, Any]] = book.overlay
         #: name -> {property: value} in the request on the wire
@@ -108,9 +115,11 @@ class EditQueue:
         self.undo_stack: list[EditRecord] = []
         #: the values the last user edit set, for ``.`` (repeat)
         self.last_changes: dict[str, Any] | None = None
-        #: the service refused a write with 403: this token is read-only
-        self.read_only = False
+        #: the service refused a clip write with 403
+        self.write_refused = False
         self.last_error: str | None = None
+        #: the last failed delivery could not reach the service (vs. a 5xx answer)
+        self.offline = False
         self.retry_at: float | None = None
         self.requests_sent = 0
         #: called with the names whose pending/refused state or values changed
@@ -122,6 +131,20 @@ class EditQueue:
         self._failures = 0
 
     # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def read_only(self) -> bool:
+        """The token is known to lack the Write permission (a 403 here, or the probe)."""
+        if self.write_refused:
+            return True
+        return self.can_write is not None and self.can_write() is False
+
+    @property
+    def retry_in(self) -> float | None:
+        """Seconds until the next delivery attempt after a failure (None: none waiting)."""
+        if self.retry_at is None or not self.last_error:
+            return None
+        return max(0.0, self.retry_at - time.monotonic())
 
     @property
     def unsent_count(self) -> int:
@@ -213,7 +236,7 @@ class EditQueue:
 
     def _checked(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         if self.read_only:
-            raise ReadOnlyToken(NO_WRITE)
+            raise ReadOnlyToken(READ_ONLY_MESSAGE)
         out: dict[str, Any] = {}
         for key, value in changes.items():
             if key == "name":
@@ -338,6 +361,7 @@ class EditQueue:
             self._failures = 0
             self.retry_at = None
             self.last_error = None
+            self.offline = False
         self._save()
         self._notify(set(batch))
         return outcome
@@ -356,13 +380,14 @@ class EditQueue:
                 return exc
             message = exc.message
             if isinstance(exc, PermissionDenied):
-                self.read_only = True
-                message = f"{NO_WRITE} ({exc.message})"
+                self.write_refused = True
+                message = READ_ONLY_MESSAGE  # the service's wording says the same: once
             self._refuse(batch, message)
             outcome.refused |= set(batch)
             return None
         except (NetworkError, ApiError) as exc:
             self.last_error = str(exc)
+            self.offline = isinstance(exc, NetworkError)
             return exc
         for name, values in batch.items():
             self.book.set_server_values(name, values)
