@@ -138,3 +138,134 @@ async def test_palette_command_opens_the_upload_dialog(sim: Simulator) -> None:
             await pilot.pause(0.3)
             await pilot.press("enter")
             await _wait(pilot, lambda: isinstance(app.screen, UploadDialog))
+
+
+def _item(tmp_path: Path, name: str = "a.ale", size: int = 1000, **kw):
+    from odailies_tui.core.upload_plan import PlannedFile, Role
+    from odailies_tui.core.upload_run import UploadItem
+
+    path = tmp_path / name
+    with open(path, "wb") as f:
+        f.truncate(size)  # sparse
+    return UploadItem(PlannedFile(path, name, Role.ALE, size), **kw)
+
+
+def test_row_waiting_between_attempts_says_so_with_no_rate(tmp_path: Path) -> None:
+    import time
+
+    item = _item(tmp_path, state=ItemState.RUNNING, attempts=1, max_attempts=5,
+                 last_error="cannot reach o/DAILIES: cannot connect")
+    item.meter.update(0, 0.0)
+    item.meter.update(500, 0.5)  # an old rate is known...
+    item.retry_at = time.monotonic() + 3.6
+    cells = item_cells(item)
+    assert str(cells["state"]) == "retrying"
+    assert str(cells["note"]).startswith("retrying in 4 s: cannot reach o/DAILIES")
+    assert cells["rate"] == "—" and cells["left"] == "—"  # ...but not shown
+
+
+def test_summary_counts_failed_and_cancelled_files_honestly(tmp_path: Path) -> None:
+    from odailies_tui.core.upload_run import UploadBatch
+    from odailies_tui.ui.uploads_view import summary_line
+
+    center = UploadCenter(None)  # type: ignore[arg-type]
+    items = [_item(tmp_path, "a.ale", 53_500_000), _item(tmp_path, "b.ale", 4_000_000_000),
+             _item(tmp_path, "c.ale", 10_000)]
+    batch = UploadBatch([i.file for i in items])
+    batch.items[0].state = ItemState.DONE
+    batch.items[1].state, batch.items[1].bytes_sent = ItemState.FAILED, 1_000_000
+    batch.items[2].state = ItemState.CANCELLED
+    batch.finished.set()
+    center.batches.append(batch)
+    line = summary_line(center)
+    assert "1 done · 1 failed · 1 cancelled" in line
+    assert "53.5 MB of 4.1 GB" in line
+    batch.network_problem = "cannot connect (refused)"
+    batch.finished.clear()
+    assert "cannot reach o/DAILIES: cannot connect (refused), retrying" in summary_line(center)
+
+
+async def test_failed_row_shows_its_reason_at_80_columns_and_enter_opens_details(
+        sim: Simulator, tmp_path: Path) -> None:
+    from odailies_tui.ui.uploads_view import UploadDetail
+
+    async with ODailiesClient(sim.base_url, sim.project_id, sim.readonly_token) as client:
+        center = UploadCenter(client)
+        app = Host(center)
+        async with app.run_test(size=(80, 24)) as pilot:
+            view = app.query_one(UploadsView)
+            plan = (await center.plan([_file(tmp_path / "day.ale", 500)])).plan
+            batch = center.start(plan)
+            await _wait(pilot, batch.finished.is_set)
+            await pilot.pause(0.1)
+            table = view.table
+            keys = [c.key for c in table.visible_columns]
+            assert "note" in keys and "left" not in keys
+            screen_text = "\n".join(
+                "".join(s.text for s in table.render_line(y)) for y in range(2))
+            assert "permission" in screen_text
+            assert "1 failed" in str(view.query_one("#uploads-summary").render())
+            table.focus()
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, UploadDetail)
+            detail = str(app.screen.query_one("#upload-detail-text").render())
+            assert str(tmp_path / "day.ale") in detail and "Destination" in detail
+            assert "Attempts" in detail and "permission" in detail
+            await pilot.press("escape")
+            assert not isinstance(app.screen, UploadDetail)
+        wider = Host(center)
+        async with wider.run_test(size=(100, 24)):
+            keys = [c.key for c in wider.query_one(UploadsView).table.visible_columns]
+            assert "note" in keys and "left" in keys
+
+
+async def test_ctrl_u_after_editing_the_paths_plans_again_then_uploads(
+        sim: Simulator, tmp_path: Path) -> None:
+    first = _file(tmp_path / "first.ale", 100)
+    second = _file(tmp_path / "second.ale", 200)
+    async with ODailiesClient(sim.base_url, sim.project_id, sim.token) as client:
+        center = UploadCenter(client)
+        app = Host(center)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("n")
+            dialog = app.screen
+            dialog.query_one(Input).value = str(first)
+            await pilot.press("enter")
+            await _wait(pilot, lambda: dialog.plan is not None)
+            dialog.query_one(Input).value = str(second)  # edited, enter not pressed
+            await pilot.pause()
+            await pilot.press("ctrl+u")
+            await _wait(pilot, lambda: bool(center.batches))
+            assert [i.file.source for i in center.batches[0].items] == [second]
+            assert not isinstance(app.screen, UploadDialog)
+
+
+async def test_ctrl_u_offers_to_send_the_good_files_and_skip_the_refused(
+        sim: Simulator, tmp_path: Path) -> None:
+    from odailies_tui.ui.confirm import ConfirmScreen
+
+    good = _file(tmp_path / "day" / "day01.ale", 300)
+    _file(tmp_path / "day" / "notes.txt", 10)
+    async with ODailiesClient(sim.base_url, sim.project_id, sim.token) as client:
+        center = UploadCenter(client)
+        app = Host(center)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("n")
+            dialog = app.screen
+            dialog.query_one(Input).value = str(tmp_path / "day")
+            await pilot.press("ctrl+u")  # plans: one refused, so it shows the plan first
+            await _wait(pilot, lambda: dialog.plan is not None)
+            await pilot.pause()
+            assert app.screen is dialog and center.batches == []
+            text = str(dialog.query_one("#upload-plan-text").render())
+            assert "notes.txt" in text and "upload the 1 good file(s)" in text
+            assert not dialog.query_one("#upload-go", Button).disabled
+            await pilot.press("ctrl+u")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
+            await _wait(pilot, lambda: bool(center.batches) and center.batches[0].finished.is_set())
+            assert [i.file.source for i in center.batches[0].items] == [good]
+            assert set(sim.uploads) == {"day01.ale"}

@@ -1,5 +1,6 @@
-"""The Uploads view: every queued, running, done and failed upload, with progress, throughput
-and time left; ``n`` (or the palette's "Upload files…") plans new files and asks first.
+"""The Uploads view: every queued, running, done, failed and cancelled upload, with progress,
+throughput, time left and why a file waits or failed; ``enter`` shows one file's details; ``n``
+(or the palette's "Upload files…") plans new files and asks first.
 
 Fed by a ``core.upload_center.UploadCenter`` through its listener hook: no polling.
 """
@@ -10,6 +11,7 @@ import os
 import shlex
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,49 +32,129 @@ from odailies_tui.ui.widgets.fast_table import Cell, Column, FastTable
 if TYPE_CHECKING:
     from odailies_tui.core.session import Session
 
+#: the Note column (why a file waits or failed) wins space over Sent / size and Left:
+#: at 80 columns File, State, Progress, Rate and Note show; at 100 Left joins them
 UPLOAD_COLUMNS = (
-    Column("file", "File", 24, priority=100, flex=True),
+    Column("file", "File", 20, priority=100, flex=True),
     Column("state", "State", 9, priority=90),
-    Column("progress", "Progress", 17, priority=80),
+    Column("progress", "Progress", 13, priority=80),
     Column("size", "Sent / size", 19, priority=40, justify="right"),
     Column("rate", "Rate", 11, priority=70, justify="right"),
-    Column("left", "Left", 12, priority=60, justify="right"),
-    Column("note", "Note", 30, priority=20),
+    Column("left", "Left", 12, priority=50, justify="right"),
+    Column("note", "Note", 18, priority=65, flex=True),
 )
 
 _STATE_STYLE = {ItemState.QUEUED: "dim", ItemState.RUNNING: "bold",
-                ItemState.DONE: "green", ItemState.FAILED: "bold red"}
+                ItemState.DONE: "green", ItemState.FAILED: "bold red",
+                ItemState.CANCELLED: "yellow"}
+
+
+def state_label(item: UploadItem) -> Text:
+    """``running #2``, ``retrying``, ``failed``, ``cancelled``..."""
+    if item.waiting:
+        return Text("retrying", style="bold yellow")
+    state = Text(str(item.state), style=_STATE_STYLE[item.state])
+    if item.state is ItemState.RUNNING and item.attempts > 1:
+        state.append(f" #{item.attempts}", style="yellow")
+    return state
 
 
 def item_cells(item: UploadItem) -> dict[str, Cell]:
     """One upload as table cells."""
-    state = Text(str(item.state), style=_STATE_STYLE[item.state])
-    if item.state is ItemState.RUNNING and item.attempts > 1:
-        state.append(f" #{item.attempts}", style="yellow")
-    progress = f"{fmt.bar(item.fraction, 12)} {fmt.percent(item.fraction)}"
-    note = item.reason if item.state is ItemState.FAILED else item.note
+    progress = f"{fmt.bar(item.fraction, 8)} {fmt.percent(item.fraction)}"
+    note_style = {ItemState.FAILED: "red", ItemState.CANCELLED: "yellow",
+                  ItemState.DONE: "dim"}.get(item.state, "yellow")
+    running = item.state is ItemState.RUNNING
     return {
         "file": item.dest,
-        "state": state,
+        "state": state_label(item),
         "progress": progress,
         "size": f"{fmt.size(item.bytes_sent)} / {fmt.size(item.total)}",
-        "rate": fmt.rate(item.rate),
-        "left": fmt.duration(item.eta_seconds) if item.state is ItemState.RUNNING else "",
-        "note": Text(note, style="red" if item.state is ItemState.FAILED else "yellow"),
+        "rate": fmt.rate(item.rate) if running or item.state is ItemState.DONE else "",
+        "left": fmt.duration(item.eta_seconds) if running else "",
+        "note": Text(item.status_note(), style=note_style),
     }
 
 
 def summary_line(center: UploadCenter) -> str:
-    """Counts and totals for the line above the table."""
+    """Counts, totals (failed and cancelled files included) and any connection problem."""
+    problem = center.connection_problem
+    warning = ""
+    if problem:
+        retrying = ", retrying" if center.active else ""
+        warning = f"[b red]cannot reach o/DAILIES: {escape(problem)}{retrying}[/]   "
     if not center.batches:
-        return ("No uploads yet. Press [b]n[/b] (or ctrl+p → Upload files…) to send graded/LOG "
-                "dailies, thumbnails and ALE files.")
+        return warning + ("No uploads yet. Press [b]n[/b] (or ctrl+p → Upload files…) to send "
+                          "graded/LOG dailies, thumbnails and ALE files.")
     counts = " · ".join(f"{center.count(s)} {s}" for s in ItemState if center.count(s))
-    total = (f"{fmt.size(center.bytes_sent)} of {fmt.size(center.bytes_planned)}"
-             f" · {fmt.rate(center.rate)}")
+    total = f"{fmt.size(center.bytes_sent)} of {fmt.size(center.bytes_planned)}"
     if center.active:
-        total += f" · {fmt.duration(center.eta_seconds)} left"
-    return f"{counts}   {total}"
+        total += f" · {fmt.rate(center.rate)} · {fmt.duration(center.eta_seconds)} left"
+    elif center.rate:
+        total += f" · {fmt.rate(center.rate)}"
+    return f"{warning}{counts}   {total}"
+
+
+def detail_text(item: UploadItem) -> Text:
+    """Everything known about one upload, for the detail dialog."""
+    out = Text()
+
+    def line(label: str, value: str, style: str = "") -> None:
+        out.append(f"{label:<12}", "dim")
+        out.append(f"{value}\n", style)
+
+    line("File", str(item.file.source))
+    line("Destination", item.dest, "bold")
+    line("Role", str(item.file.role))
+    line("Size", f"{fmt.size(item.total)} ({item.total:,} bytes)")
+    line("State", state_label(item).plain, _STATE_STYLE[item.state])
+    line("Sent", f"{fmt.size(item.bytes_sent)} ({fmt.percent(item.fraction)})")
+    line("Attempts", f"{item.attempts} of {item.max_attempts} allowed")
+    if item.elapsed is not None:
+        line("Time", fmt.duration(item.elapsed))
+    if item.state is ItemState.RUNNING or item.state is ItemState.DONE:
+        line("Rate", fmt.rate(item.rate))
+    if item.state in (ItemState.FAILED, ItemState.CANCELLED):
+        line("Reason", item.reason or "—", "red")
+    elif item.status_note():
+        line("Now", item.status_note(), "yellow")
+    line("Last error", item.last_error or "none", "red" if item.last_error else "dim")
+    return out
+
+
+class UploadDetail(ModalScreen[None]):
+    """One upload's path, destination, size, attempts and last error; esc closes."""
+
+    BINDINGS = [Binding("escape,q", "dismiss", "Close")]
+
+    DEFAULT_CSS = """
+    UploadDetail { align: center middle; }
+    UploadDetail > Vertical {
+        width: 90; max-width: 100%; height: auto; max-height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def __init__(self, item: UploadItem, center: UploadCenter) -> None:
+        super().__init__()
+        self.item, self.center = item, center
+        self._remove = lambda: None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"[b]Upload[/b] {escape(self.item.dest)}")
+            yield Static(detail_text(self.item), id="upload-detail-text")
+            yield Static("[dim]esc closes · R in the list resends failed "
+                         "and cancelled files[/dim]")
+
+    def on_mount(self) -> None:
+        self._remove = self.center.add_listener(self._changed)
+
+    def on_unmount(self) -> None:
+        self._remove()
+
+    def _changed(self, _center: UploadCenter) -> None:
+        self.query_one("#upload-detail-text", Static).update(detail_text(self.item))
 
 
 class UploadsView(Vertical):
@@ -131,6 +213,13 @@ class UploadsView(Vertical):
         table.refresh_rows()
         self.query_one("#uploads-summary", Static).update(summary_line(center))
 
+    @on(FastTable.Activated, "#uploads-table")
+    def _show_detail(self, event: FastTable.Activated) -> None:
+        event.stop()
+        item = self._items.get(event.key)  # type: ignore[call-overload]
+        if item is not None:
+            self.app.push_screen(UploadDetail(item, self.center))
+
     # -- actions ----------------------------------------------------------------------------
 
     def action_new_upload(self) -> None:
@@ -144,7 +233,8 @@ class UploadsView(Vertical):
 
     def action_retry_failed(self) -> None:
         count = self.center.retry_failed()
-        self.notify(f"Retrying {count} file(s)" if count else "No failed upload to retry")
+        self.notify(f"Sending {count} failed or cancelled file(s) again" if count
+                    else "No failed or cancelled upload to send again")
 
     def action_cancel_uploads(self) -> None:
         if not self.center.active:
@@ -183,7 +273,11 @@ def plan_text(result: PlanResult) -> Text:
     for r in plan.refusals:
         out.append(f"✗ {r.source}: {r.reason}.\n", "bold red")
         out.append(f"    → {r.advice}\n", "red")
-    if plan.refusals:
+    if plan.refusals and plan.files:
+        out.append(f"Nothing is sent yet. Rename the refused files and check again (enter), "
+                   f"or press ctrl+u to upload the {len(plan.files)} good file(s) and skip "
+                   f"the {len(plan.refusals)} refused (asks first).", "bold")
+    elif plan.refusals:
         out.append("Nothing will be sent until every refused file is renamed or left out.",
                    "bold")
     elif plan.files:
@@ -217,6 +311,8 @@ class UploadDialog(ModalScreen["UploadPlan | None"]):
         super().__init__()
         self.center = center
         self.plan: UploadPlan | None = None
+        #: the paths and options ``plan`` was made for
+        self.planned_for: tuple[tuple[str, ...], bool, bool] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -249,8 +345,30 @@ class UploadDialog(ModalScreen["UploadPlan | None"]):
 
     @on(Input.Changed, "#upload-paths")
     def _paths_changed(self) -> None:
-        self.plan = None
-        self.query_one("#upload-go", Button).disabled = True
+        self._update_go()
+
+    def _request(self) -> tuple[tuple[str, ...], bool, bool]:
+        """What is typed and ticked now."""
+        return (tuple(split_paths(self.query_one("#upload-paths", Input).value)),
+                self.query_one("#upload-log", Checkbox).value,
+                self.query_one("#upload-force", Checkbox).value)
+
+    @property
+    def plan_is_current(self) -> bool:
+        """True when the shown plan was made for what is typed and ticked now."""
+        return self.plan is not None and self.planned_for == self._request()
+
+    def _update_go(self) -> None:
+        go = self.query_one("#upload-go", Button)
+        if not self.plan_is_current:
+            go.label = "Check + upload (ctrl+u)"
+            go.disabled = not self._request()[0]
+        else:
+            assert self.plan is not None
+            go.disabled = not self.plan.files
+            go.label = (f"Upload {len(self.plan.files)} good, skip {len(self.plan.refusals)} "
+                        "(ctrl+u)" if self.plan.refusals and self.plan.files
+                        else "Upload (ctrl+u)")
 
     @on(Button.Pressed, "#upload-go")
     def _go(self) -> None:
@@ -264,29 +382,74 @@ class UploadDialog(ModalScreen["UploadPlan | None"]):
         self.dismiss(None)
 
     def action_confirm(self) -> None:
-        if self.plan is not None and self.plan.ok:
-            self.dismiss(self.plan)
+        """ctrl+u: upload the shown plan; plan first when the paths or options changed."""
+        if not self.plan_is_current:
+            self.make_plan(confirm=True)
+            return
+        assert self.plan is not None
+        self._confirm(self.plan)
+
+    def _confirm(self, plan: UploadPlan) -> None:
+        if plan.ok:
+            self.dismiss(plan)
+            return
+        if not plan.files:
+            self.notify("Nothing to upload: every file is refused (see the advice) "
+                        "or none was found.", severity="warning")
+            return
+        good, refused = len(plan.files), len(plan.refusals)
+        names = ", ".join(r.source.name for r in plan.refusals[:3])
+        more = f" and {refused - 3} more" if refused > 3 else ""
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.plan is plan and self.plan_is_current:
+                self.dismiss(plan.good_files_only())
+
+        self.app.push_screen(ConfirmScreen(
+            f"Upload {good} good file(s), skip {refused} refused?",
+            f"{fmt.size(plan.total_bytes)} will be sent. Not sent: {names}{more} "
+            "(rename them and upload them later).",
+            yes=f"Upload {good}", no="Back"), answered)
 
     @work(exclusive=True, group="upload-plan", exit_on_error=False)
-    async def make_plan(self) -> None:
-        """Plan the typed paths against the project's clips and show the result."""
-        paths = split_paths(self.query_one("#upload-paths", Input).value)
+    async def make_plan(self, confirm: bool = False) -> None:
+        """Plan the typed paths against the project's clips and show the result.
+
+        ``confirm`` (ctrl+u): start at once when nothing is refused; otherwise show the plan
+        and say that ctrl+u asks about the good files.
+        """
+        request = self._request()
+        paths, log, force = request
         text = self.query_one("#upload-plan-text", Static)
         if not paths:
             text.update("Type at least one file or folder.")
+            if confirm:
+                self.notify("Type at least one file or folder first.", severity="warning")
             return
         text.update("Checking…")
         try:
-            result = await self.center.plan(
-                paths, log=self.query_one("#upload-log", Checkbox).value,
-                force=self.query_one("#upload-force", Checkbox).value)
+            result = await self.center.plan(paths, log=log, force=force)
         except ApiError as exc:
-            self.plan = None
+            self.plan, self.planned_for = None, None
             text.update(Text(f"Cannot check the plan: {exc}", "bold red"))
+            if confirm:
+                self.notify(f"Nothing sent: cannot check the plan ({exc})", severity="error")
+            self._update_go()
             return
-        self.plan = result.plan
+        self.plan, self.planned_for = result.plan, request
         text.update(plan_text(result))
-        self.query_one("#upload-go", Button).disabled = not result.plan.ok
+        self._update_go()
+        if not confirm:
+            return
+        if result.plan.ok:
+            self.dismiss(result.plan)
+        elif result.plan.files:
+            self.notify(f"{len(result.plan.refusals)} file(s) refused: read the plan; "
+                        f"ctrl+u again uploads the {len(result.plan.files)} good one(s).",
+                        severity="warning")
+        else:
+            self.notify("Nothing to upload: every file is refused (see the advice) "
+                        "or none was found.", severity="warning")
 
 
 class UploadCommands(Provider):
