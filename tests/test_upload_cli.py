@@ -108,7 +108,29 @@ def test_exit_status_is_1_when_a_file_does_not_arrive(
     assert status == 1
     assert "FAILED" in out and "permission" in out
     assert "0 of 1 file(s) delivered" in out
+    # retrying cannot help: say what to do about the token instead
+    assert "no Upload permission" in out and "odailies-tui login" in out
+    assert "run again with the failed files" not in out
     assert env.readonly_token not in out + err
+
+
+def test_piped_summary_is_not_cut_and_tiny_files_have_no_silly_figures(
+        env: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    clip = sorted(env.clips)[0]
+    day = _day(tmp_path, clip)
+    assert main(["upload", str(day)]) == 0
+    out, _ = capsys.readouterr()
+    rows = [line for line in out.splitlines()
+            if line.strip().endswith(" 1") and "delivered" in line]
+    assert len(rows) == 4, out
+    for row in rows:  # one line per file, rate whole: "12.3 MB/s" or "—", never "160.8 "
+        assert re.search(r"(/s|—)\s+1$", row.rstrip()), row
+    assert "0 Bytes/s" not in out and "a moment" not in out
+    assert "under a second" in out
+    verdict = [line for line in out.splitlines() if "4 of 4 file(s) delivered" in line]
+    assert len(verdict) == 1 and verdict[0].rstrip().endswith(".")
 
 
 def test_project_flag_before_the_subcommand_is_kept(

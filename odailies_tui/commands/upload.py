@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from odailies_tui.api.client import ODailiesClient
-from odailies_tui.api.errors import InvalidToken
+from odailies_tui.api.errors import InvalidToken, PermissionDenied
 from odailies_tui.connection import add_connection_args, resolve_connection
 from odailies_tui.core.formatting import duration as fmt_duration
 from odailies_tui.core.formatting import percent as fmt_percent
@@ -42,6 +42,8 @@ before any byte moves. Exit status: 0 all delivered, 1 some failed, 2 refused.
 
 #: seconds between progress lines when output is not a terminal
 PLAIN_PROGRESS_EVERY = 10.0
+#: console width when output is not a terminal (logs and pipes: no wrapping mid-figure)
+PLAIN_WIDTH = 160
 
 
 def _parallel(value: str) -> int:
@@ -89,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _main(args: argparse.Namespace, client: ODailiesClient) -> int:
     out = Console(file=sys.stdout, highlight=False)
+    if not out.is_terminal:
+        out = Console(file=sys.stdout, highlight=False, width=max(PLAIN_WIDTH, out.width))
     err = Console(file=sys.stderr, highlight=False)
     async with client:
         try:
@@ -116,7 +120,7 @@ async def _main(args: argparse.Namespace, client: ODailiesClient) -> int:
         except asyncio.CancelledError:
             print_summary(batch, out, interrupted=True)
             raise
-        print_summary(batch, out)
+        print_summary(batch, out, project=client.project_id)
         return 0 if ok else 1
 
 
@@ -162,11 +166,13 @@ def render_progress(batch: UploadBatch) -> RenderableType:
             fmt_percent(item.fraction), f"{fmt_size(item.bytes_sent)} / {fmt_size(item.total)}",
             fmt_rate(item.rate), _eta(item.eta_seconds),
         )
-        if item.note:
-            table.add_row(Text("  " + item.note, style="yellow"), "", "", "", "", "")
-    done, failed = batch.count(ItemState.DONE), batch.count(ItemState.FAILED)
+        if note := item.status_note():
+            table.add_row(Text("  " + note, style="yellow"), "", "", "", "", "")
+    done = batch.count(ItemState.DONE)
+    others = [f"{batch.count(s)} {s}" for s in (ItemState.FAILED, ItemState.CANCELLED)
+              if batch.count(s)]
     total = Text(f"Total {done}/{len(batch.items)} files"
-                 + (f" ({failed} failed)" if failed else ""), style="bold")
+                 + (f" ({', '.join(others)})" if others else ""), style="bold")
     table.add_row(
         total, ProgressBar(total=max(batch.bytes_planned, 1), completed=batch.bytes_sent,
                            width=20),
@@ -181,11 +187,29 @@ def _eta(seconds: float | None) -> str:
     return "—" if seconds is None else f"{fmt_duration(seconds)} left"
 
 
+def took(seconds: float | None) -> str:
+    """How long something took: ``under a second`` rather than ``a moment``."""
+    if seconds is None:
+        return "—"
+    return "under a second" if seconds < 1 else fmt_duration(seconds)
+
+
+def done_rate(item: UploadItem) -> str:
+    """A delivered file's average rate; ``—`` when it was too quick to mean anything."""
+    rate, elapsed = item.rate, item.elapsed
+    if not rate or rate < 1 or elapsed is None or (elapsed < 1 and item.total < 1_000_000):
+        return "—"
+    return fmt_rate(rate)
+
+
 def _finished_line(item: UploadItem) -> str:
     if item.state is ItemState.DONE:
         extra = f", {item.note}" if item.note else ""
-        return (f"done   {item.dest} ({fmt_size(item.total)} in {fmt_duration(item.elapsed)}, "
-                f"{fmt_rate(item.rate)}{extra})")
+        rate = done_rate(item)
+        rate = "" if rate == "—" else f", {rate}"
+        return f"done   {item.dest} ({fmt_size(item.total)} in {took(item.elapsed)}{rate}{extra})"
+    if item.state is ItemState.CANCELLED:
+        return f"cancelled {item.dest}"
     return f"FAILED {item.dest}: {item.reason}"
 
 
@@ -219,7 +243,7 @@ class _Display:
                     lines.append(f"start  {item.dest} ({fmt_size(item.total)})")
                 if item.retries and (old is None or old[1] != item.retries):
                     lines.append(f"retry  {item.dest}: {item.note}")
-            elif item.state in (ItemState.DONE, ItemState.FAILED):
+            elif item.state in (ItemState.DONE, ItemState.FAILED, ItemState.CANCELLED):
                 lines.append(_finished_line(item))
         return lines
 
@@ -274,34 +298,50 @@ class PlainDisplay(_Display):
 
 # -- summary ------------------------------------------------------------------------------
 
-def print_summary(batch: UploadBatch, console: Console, interrupted: bool = False) -> None:
-    """The end-of-run table and a one-line verdict."""
+def print_summary(batch: UploadBatch, console: Console, interrupted: bool = False,
+                  project: str = "") -> None:
+    """The end-of-run table, each failure's reason on its own line, and a verdict."""
     table = Table(box=box.SIMPLE_HEAD)
     longest = max((len(i.dest) for i in batch.items), default=4)
     table.add_column("file", overflow="fold", min_width=min(longest, console.width // 2))
-    table.add_column("size", justify="right")
-    table.add_column("result")
-    table.add_column("time", justify="right")
-    table.add_column("rate", justify="right")
-    table.add_column("tries", justify="right")
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("rate", justify="right", no_wrap=True)
+    table.add_column("tries", justify="right", no_wrap=True)
     for item in batch.items:
         if item.state is ItemState.DONE:
             result = Text("delivered", style="green")
+        elif item.state is ItemState.FAILED:
+            result = Text("FAILED", style="red")
         else:
-            result = Text(f"FAILED: {item.reason}" if item.reason else str(item.state),
-                          style="red")
+            result = Text(str(item.state), style="yellow")
+        done = item.state is ItemState.DONE
         table.add_row(item.dest, fmt_size(item.total), result,
-                      fmt_duration(item.elapsed) if item.state is ItemState.DONE else "—",
-                      fmt_rate(item.rate), str(item.attempts))
+                      took(item.elapsed) if done else "—",
+                      done_rate(item) if done else "—", str(item.attempts))
     console.print(table)
-    done = [i for i in batch.items if i.state is ItemState.DONE]
-    moved = sum(i.total for i in done)
+    for item in batch.items:
+        if item.state is ItemState.FAILED:
+            console.print(f"FAILED {item.dest}: {item.reason}", markup=False, soft_wrap=True,
+                          style="red")
+    delivered = [i for i in batch.items if i.state is ItemState.DONE]
+    moved = sum(i.total for i in delivered)
     span = (batch.finished_at or time.monotonic()) - (batch.started_at or time.monotonic())
-    verdict = (f"{len(done)} of {len(batch.items)} file(s) delivered, {fmt_size(moved)} in "
-               f"{fmt_duration(span)} ({fmt_rate(batch.rate)}).")
-    if interrupted:
+    rate = f" ({fmt_rate(batch.rate)})" if delivered and span >= 1 and batch.rate else ""
+    verdict = (f"{len(delivered)} of {len(batch.items)} file(s) delivered, {fmt_size(moved)} "
+               f"in {took(span)}{rate}.")
+    where = f" for project {project}" if project else ""
+    if isinstance(batch.stopped_by, PermissionDenied):
+        verdict += (f" The token has no Upload permission{where}: run `odailies-tui login` "
+                    "with a token that has Upload (or set ODAILIES_TOKEN to one), then run "
+                    "this command again.")
+    elif isinstance(batch.stopped_by, InvalidToken):
+        verdict += (f" The token is not valid{where}: run `odailies-tui login` with a valid "
+                    "token, then run this command again.")
+    elif interrupted or batch.count(ItemState.CANCELLED):
         verdict += " Interrupted: run again with the files not delivered."
-    elif len(done) < len(batch.items):
-        verdict += (f" {len(batch.items) - len(done)} failed: run again with "
+    elif len(delivered) < len(batch.items):
+        verdict += (f" {len(batch.items) - len(delivered)} failed: run again with "
                     "the failed files to try again.")
-    console.print(verdict, markup=False)
+    console.print(verdict, markup=False, soft_wrap=True)
