@@ -43,12 +43,29 @@ def clip_duration(value: Any) -> str:
 
 #: (label, property) pairs shown in the detail pane, in reading order
 DETAIL_FIELDS: tuple[tuple[str, str], ...] = (
-    ("lens", "lens"), ("focal", "focalLength"), ("focus", "focusDistance"),
-    ("T", "tStop"), ("f", "fStop"), ("ISO", "asa"), ("shutter", "shutter"),
-    ("ND", "ndFilter"), ("filter", "filter"), ("WB", "whitePointKelvin"),
-    ("tint", "whitePointCcShift"), ("sensor fps", "sensorFps"), ("in", "inPoint"),
+    ("lens", "lens"), ("focal length", "focalLength"), ("focus", "focusDistance"),
+    ("T-stop", "tStop"), ("f-stop", "fStop"), ("ISO", "asa"), ("shutter", "shutter"),
+    ("ND", "ndFilter"), ("filter", "filter"), ("white point", "whitePointKelvin"),
+    ("tint", "whitePointCcShift"), ("sensor fps", "sensorFps"), ("in point", "inPoint"),
     ("size", "fileSize"), ("library", "libraryPath"),
 )
+
+
+def detail_value(key: str, value: Any) -> str:
+    """One detail field as read: ``T4`` is shown as ``4`` after the "T-stop" label, a bare
+    focal length gets ``mm``, a white point ``K``, a file size its unit."""
+    if key == "fileSize" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return fmt.size(value)
+    shown = show_value(value)
+    if key == "tStop" and shown[:1] in ("T", "t") and shown[1:2].isdigit():
+        return shown[1:]
+    if key == "fStop" and shown[:2] in ("f/", "F/") and shown[2:3].isdigit():
+        return shown[2:]
+    if key == "focalLength" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{shown} mm"
+    if key == "whitePointKelvin" and isinstance(value, (int, float)):
+        return f"{shown} K"
+    return shown
 
 
 def detail_text(name: str | None, values: Mapping[str, Any], *, pending: bool = False,
@@ -74,11 +91,7 @@ def detail_text(name: str | None, values: Mapping[str, Any], *, pending: bool = 
         value = values.get(key)
         if value is None or value == "":
             continue
-        shown = fmt.size(value) if key == "fileSize" and isinstance(value, (int, float)) \
-            else show_value(value)
-        if key == "whitePointKelvin":
-            shown += "K"
-        parts.append(f"{label} {shown}")
+        parts.append(f"{label} {detail_value(key, value)}")
     text.append(" · ".join(parts) if parts else "no camera data", style="" if parts else "dim")
     description = show_value(values.get("description"))
     if description:

@@ -2,7 +2,8 @@
 
 It returns only the properties the user changed, already converted to the contract's types;
 the view hands them to the EditQueue. With several clips marked, a field on which they differ
-starts empty ("various") and is left alone unless something is typed into it.
+starts empty ("various") and is left alone unless something is typed into it; Circled reads
+yes / no in words (a Select), with "— various —" kept until another choice is made.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, Input, Label, Static
+from textual.widgets import Input, Label, Select, Static
 
 from odailies_tui.api.errors import ValidationError
 from odailies_tui.api.validate import check_clip_value
@@ -40,6 +41,9 @@ NUMBER_FIELDS = {"fps", "duration", "whitePointKelvin", "whitePointCcShift", "fi
 TEXT_OR_NUMBER = {"shutter", "filter", "ndFilter", "lens", "focalLength", "focusDistance", "asa",
                   "sensorFps", "fStop", "tStop"}
 VARIOUS = "(various)"
+#: the Circled choice when the marked clips differ: leaves circled alone
+KEEP = "various"
+CIRCLED_CHOICES = (("yes", True), ("no", False))
 
 
 def _number(text: str) -> int | float:
@@ -122,8 +126,9 @@ class ClipForm(ModalScreen[dict[str, Any] | None]):
         width: 1fr; height: 1; border: none; padding: 0 1; background: $boost;
     }
     ClipForm .row Input:focus { background: $accent 30%; }
-    ClipForm .row Checkbox { width: 1fr; height: 1; border: none; padding: 0 1; }
-    ClipForm .row Checkbox:focus { background: $accent 30%; }
+    ClipForm .row Select { width: 1fr; height: 1; }
+    ClipForm .row Select > SelectCurrent { background: $boost; padding: 0 1; }
+    ClipForm .row Select:focus > SelectCurrent { background: $accent 30%; }
     ClipForm .error { color: $error; height: auto; padding-left: 16; }
     ClipForm .hint { color: $text-muted; }
     """
@@ -146,25 +151,31 @@ class ClipForm(ModalScreen[dict[str, Any] | None]):
                 with Grid():
                     for key, label in fields:
                         yield from self._field(key, label)
-            yield Static("ctrl+s or enter saves · escape cancels · an emptied text field is "
-                         "cleared", classes="hint")
+            yield Static("ctrl+s or enter saves · escape cancels · emptying a text field "
+                         "clears it (not a date)", classes="hint")
 
     def _field(self, key: str, label: str) -> ComposeResult:
         with Vertical(classes="field"):
             with Horizontal(classes="row"):
                 yield Label(label)
                 if key == "circled":
-                    yield Checkbox("", bool(self.initial.get(key)), id=f"f-{key}")
+                    # yes / no in words (not a colour), and "various" while the clips differ
+                    various = key in self.various
+                    choices = ((("— various —", KEEP),) if various else ()) + CIRCLED_CHOICES
+                    yield Select(choices, value=KEEP if various else self.initial.get(key) is True,
+                                 allow_blank=False, compact=True, id=f"f-{key}")
                 else:
                     value = "" if key in self.various else show_value(self.initial.get(key))
-                    if key == "rating" and value == "":
-                        value = "" if key in self.various else "0"
+                    if key == "rating" and key not in self.various:
+                        value = value or "0"
                     placeholder = VARIOUS if key in self.various else ""
                     yield Input(value, placeholder=placeholder, id=f"f-{key}",
                                 select_on_focus=False)
             yield Static("", id=f"e-{key}", classes="error", markup=False)
 
     def on_mount(self) -> None:
+        if not self.query("#f-scene"):
+            return  # pushed while the app was quitting (``q`` then ``e``): nothing composed
         self.query_one("#f-scene", Input).focus()
         for key in [k for _, fields in GROUPS for k, _ in fields]:
             self.query_one(f"#e-{key}", Static).display = False
@@ -175,11 +186,12 @@ class ClipForm(ModalScreen[dict[str, Any] | None]):
         """(changed, value) for one field; records or clears its error."""
         widget = self.query_one(f"#f-{key}")
         error = self.query_one(f"#e-{key}", Static)
-        if isinstance(widget, Checkbox):
-            value: Any = bool(widget.value)
-            changed = key in self.various or value != bool(self.initial.get(key))
+        if isinstance(widget, Select):
+            value: Any = widget.value
             self._set_error(key, error, None)
-            return changed, value
+            if value == KEEP:
+                return False, None
+            return value != (self.initial.get(key) is True) or key in self.various, value
         assert isinstance(widget, Input)
         text = widget.value
         if key in self.various:

@@ -7,6 +7,7 @@ only the rows on screen, so 20,000 clips cost what 20 do per frame.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rich.text import Text
@@ -20,12 +21,13 @@ from textual.widgets import Input, Static
 
 from odailies_tui.api.errors import ApiError
 from odailies_tui.core.clipbook import ClipBook, LoadResult
-from odailies_tui.core.edits import EditQueue
+from odailies_tui.core.edits import READ_ONLY_MESSAGE, EditQueue
 from odailies_tui.ui.clip_detail import CIRCLE, ClipDetail, clip_duration, show_value, stars
 from odailies_tui.ui.clip_form import ClipForm
 from odailies_tui.ui.widgets.fast_table import Column, FastTable
 
 RELOAD_EVERY = 60.0
+RATE_KEYS = "0–5"
 
 CLIP_COLUMNS = (
     Column("flags", "", 2, priority=100),
@@ -43,6 +45,15 @@ CLIP_COLUMNS = (
     Column("duration", "Length", 7, priority=30, justify="right"),
     Column("description", "Description", 16, priority=45, flex=True),
 )
+
+
+def delivery_state(pending: int, retry_in: float | None) -> str:
+    """``2 edits queued, retrying in 8 s`` (the wait rounded up; ``retrying now`` at 0)."""
+    edits = "1 edit" if pending == 1 else f"{pending:,} edits"
+    if retry_in is None:
+        return f"{edits} queued"
+    seconds = math.ceil(retry_in)
+    return f"{edits} queued, " + (f"retrying in {seconds} s" if seconds > 0 else "retrying now")
 
 
 class ClipsLoaded(Message):
@@ -118,15 +129,15 @@ class ClipsView(Vertical):
     """Clip list, filter box, detail pane; keys for circle, rate, edit, mark, undo, repeat."""
 
     BINDINGS = [
-        Binding("c,space", "toggle_circled", "Circle", id="clips.circle"),
-        Binding("1", "rate(1)", "Rate 0-5", key_display="0-5", id="clips.rate"),
-        Binding("0", "rate(0)", "Rate 0", show=False),
-        Binding("2", "rate(2)", "Rate 2", show=False),
-        Binding("3", "rate(3)", "Rate 3", show=False),
-        Binding("4", "rate(4)", "Rate 4", show=False),
-        Binding("5", "rate(5)", "Rate 5", show=False),
+        Binding("c,space", "toggle_circled", "Circle", key_display="c/space",
+                id="clips.circle"),
+        # one row in the footer and in ? help: every rating key reads "0–5 Rate"
+        Binding("0", "rate(0)", "Rate", key_display=RATE_KEYS, id="clips.rate",
+                tooltip="Rating 0–5 (0 clears the stars)"),
+        *(Binding(str(n), f"rate({n})", "Rate", key_display=RATE_KEYS, show=False)
+          for n in range(1, 6)),
         Binding("e", "edit", "Edit", key_display="e/enter", id="clips.edit"),
-        Binding("m", "mark", "Mark", id="clips.mark"),
+        Binding("m", "mark", "Mark (and move down)", id="clips.mark"),
         Binding("u", "undo", "Undo", id="clips.undo"),
         Binding("full_stop", "repeat", "Repeat", key_display=".", id="clips.repeat"),
         Binding("slash", "filter", "Filter", key_display="/", id="clips.filter"),
@@ -172,6 +183,7 @@ class ClipsView(Vertical):
 
     def on_mount(self) -> None:
         self.edits.listeners.append(self._edits_changed)
+        self.set_interval(1.0, self._tick)
         replayed = self.edits.restore()
         if replayed:
             self.notify(f"{replayed} unsent clip edit(s) from the last session will be sent now",
@@ -225,38 +237,63 @@ class ClipsView(Vertical):
         """Render the status line, the refusal bar and the detail pane."""
         book, edits = self.book, self.edits
         status = self.query_one(ClipsStatus)
-        text = Text()
-        if not book.loaded:
-            text.append(f"cannot load clips — {self.load_error}" if self.load_error
-                        else "loading clips…")
-        else:
-            text.append(f"{len(book):,} clips", style="bold")
-            text.append(f" · {book.circled_count:,} circled")
-            if book.filter_text:
-                text.append(f" · filter “{book.filter_text}”: {len(book.visible):,} shown",
-                            style="cyan")
-            if self.marked:
-                text.append(f" · {len(self.marked)} marked", style="bold")
         pending = edits.unsent_count
-        if pending:
-            text.append(f" · {pending} pending", style="yellow")
+        undelivered = bool(edits.last_error and pending)
+        # (text, style, priority) in reading order; what does not fit goes, least needed first
+        parts: list[tuple[str, str, int]] = []
+        if undelivered:
+            # what matters first and complete at 80 columns; the error itself is in the bar
+            parts.append(("OFFLINE" if edits.offline else "NOT SENT", "bold reverse red", 100))
+            parts.append((f"{delivery_state(pending, edits.retry_in)}", "bold red", 100))
+        if not book.loaded:
+            parts.append(("cannot load clips" if self.load_error else "loading clips…", "", 90))
+        else:
+            parts.append((f"{len(book):,} clips", "bold", 90))
+            parts.append((f"{book.circled_count:,} circled", "", 40))
+            if book.filter_text:
+                parts.append((f"filter “{book.filter_text}”: {len(book.visible):,} shown",
+                              "cyan", 80))
+            if self.marked:
+                parts.append((f"{len(self.marked)} marked", "bold", 70))
+        if pending and not undelivered:
+            parts.append((f"{pending} pending", "yellow", 75))
         if edits.refusals:
-            text.append(f" · {len(edits.refusals)} refused", style="bold red")
-        if edits.last_error and pending:
-            text.append(f" · not sent: {edits.last_error} (retrying)", style="bold red")
+            parts.append((f"{len(edits.refusals)} refused", "bold red", 85))
         if edits.read_only:
-            text.append(" · read-only token", style="dim")
+            parts.append(("read-only token", "dim", 60))
         if edits.journal.error:
-            text.append(" · JOURNAL NOT SAVED", style="bold red")
+            parts.append(("JOURNAL NOT SAVED", "bold red", 95))
+        width = status.content_region.width or 10_000
+        while len(parts) > 1 and sum(len(t) + 3 for t, _, _ in parts) - 3 > width:
+            parts.remove(min(parts, key=lambda part: part[2]))
+        text = Text()
+        for index, (part, style, _priority) in enumerate(parts):
+            if index:
+                text.append(" · ")
+            text.append(part, style=style)
         status.set_class(bool(self.load_error and not book.loaded), "-error")
         status.update(text)
         bar = self.query_one("#clips-refusal", Static)
+        lines = []
         if edits.refusals:
             last = edits.refusals[-1]
             more = f" (+{len(edits.refusals) - 1} more)" if len(edits.refusals) > 1 else ""
-            bar.update(f"refused: {last.name} — {last.message}{more} · ! dismisses")
-        bar.set_class(bool(edits.refusals), "-shown")
+            lines.append(f"refused: {last.name} — {last.message}{more} · ! dismisses")
+        if undelivered:
+            lines.append(f"not sent: {edits.last_error} · r retries now")
+        elif self.load_error and not book.loaded:
+            lines.append(f"cannot load clips: {self.load_error} · r retries now")
+        bar.update("\n".join(lines))
+        bar.set_class(bool(lines), "-shown")
         self.update_detail()
+
+    def on_resize(self) -> None:
+        self.update_status()  # the status line drops or regains parts to fit
+
+    def _tick(self) -> None:
+        """Once a second while edits wait for a retry: count the seconds down."""
+        if self.edits.retry_in is not None and self.edits.unsent_count:
+            self.update_status()
 
     def update_detail(self) -> None:
         name = self.table.cursor_key
@@ -338,6 +375,7 @@ class ClipsView(Vertical):
             changed = self.edits.edit(names, changes)
         except ApiError as exc:
             self.notify(exc.message, title="Edit not made", severity="error")
+            self.update_status()
             return
         for name in changed:
             self.table.refresh_row(name)
@@ -390,7 +428,7 @@ class ClipsView(Vertical):
                 return
             names = [name]
         if self.edits.read_only:
-            self.notify("this token has no Write permission", severity="error")
+            self.notify(READ_ONLY_MESSAGE, title="Edit not made", severity="error")
             return
         rows = [self.book.values(n) for n in names]
 
@@ -437,8 +475,17 @@ class ClipsView(Vertical):
         self.apply_filter(event.value)
 
     def apply_filter(self, text: str) -> None:
-        """Narrow the table to clips matching ``text``; the cursor stays on its clip."""
-        self.table.set_rows(self.book.set_filter(text))
+        """Narrow the table to clips matching ``text``. A new filter puts the cursor on the
+        first match (scrolled into view), so ``c`` acts on a clip the user can see; clearing
+        the filter keeps the cursor on its clip."""
+        before = self.book.filter_text
+        rows = self.book.set_filter(text)
+        table = self.table
+        if self.book.filter_text and self.book.filter_text != before:
+            table.set_rows(rows, keep_cursor=False)
+            table.action_jump(0)
+        else:
+            table.set_rows(rows)
         self.update_status()
 
     def filter_submitted(self) -> None:
