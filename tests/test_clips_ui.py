@@ -512,7 +512,7 @@ async def test_help_lists_the_clip_keys(sim: Simulator, state_dir: Path) -> None
         screen = app.screen
         assert type(screen).__name__ == "HelpScreen"
         described = {description for _, description in screen._rows}
-        assert {"Circle", "Rate", "Edit", "Mark (and move down)", "Undo", "Repeat", "Filter",
+        assert {"Circle", "Rate", "Edit", "Mark ↓", "Undo", "Repeat", "Filter",
                 "Reload"} <= described
         rows = screen._rows
         assert ("0–5", "Rate") in rows and ("c/space", "Circle") in rows

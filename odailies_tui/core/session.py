@@ -38,6 +38,7 @@ class Session:
         self.uploads = UploadCenter(self.client)
         self.edits = EditQueue(self.client, self.clipbook, journal or Journal.for_project(
             connection.base_url, connection.project_id))
+        self.edits.can_write = lambda: self.actions.can_write  # known read-only: no send
 
     def __repr__(self) -> str:
         return f"Session({self.connection!r})"

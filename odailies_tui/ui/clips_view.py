@@ -137,7 +137,7 @@ class ClipsView(Vertical):
         *(Binding(str(n), f"rate({n})", "Rate", key_display=RATE_KEYS, show=False)
           for n in range(1, 6)),
         Binding("e", "edit", "Edit", key_display="e/enter", id="clips.edit"),
-        Binding("m", "mark", "Mark (and move down)", id="clips.mark"),
+        Binding("m", "mark", "Mark ↓", id="clips.mark"),
         Binding("u", "undo", "Undo", id="clips.undo"),
         Binding("full_stop", "repeat", "Repeat", key_display=".", id="clips.repeat"),
         Binding("slash", "filter", "Filter", key_display="/", id="clips.filter"),
