@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 import httpx
@@ -163,6 +164,12 @@ async def test_planning_without_a_connection_is_reported_until_it_works_again() 
     result = await center.plan([])
     assert "cannot connect" in result.clips_problem
     assert "cannot connect" in center.connection_problem and heard
+    later = UploadBatch([])
+    center.batches.append(later)
+    assert "cannot connect" in center.connection_problem  # no URL arrived since
+    later.reached_at = time.monotonic()  # an upload URL arrived after the failed planning
+    assert center.connection_problem == ""
+    center.batches.clear()
     client.up = True
     await center.plan([])
     assert center.connection_problem == "" and heard[-1] == ""

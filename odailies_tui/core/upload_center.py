@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -44,6 +45,7 @@ class UploadCenter:
         self._listeners: list[Callable[[UploadCenter], None]] = []
         #: why the last planning request could not reach o/DAILIES (empty when it could)
         self.plan_problem = ""
+        self._plan_problem_at = 0.0
 
     async def plan(self, paths: Iterable[str | os.PathLike[str]], *, log: bool = False,
                    force: bool = False) -> PlanResult:
@@ -55,7 +57,7 @@ class UploadCenter:
             raise
         except NetworkError as exc:
             names, problem = None, str(exc)
-            self.plan_problem = exc.message
+            self.plan_problem, self._plan_problem_at = exc.message, time.monotonic()
             self._notify(None)
         except ApiError as exc:
             names, problem = None, str(exc)
@@ -123,6 +125,8 @@ class UploadCenter:
         for batch in self.batches:
             if batch.network_problem and not batch.finished.is_set():
                 return batch.network_problem
+        if any((b.reached_at or 0.0) > self._plan_problem_at for b in self.batches):
+            return ""  # an upload URL arrived since the failed planning request
         return self.plan_problem
 
     @property

@@ -190,21 +190,26 @@ class UploadItem:
             return None
         return self.meter.current()
 
-    def status_note(self, now: float | None = None) -> str:
-        """What a row says besides its figures: the retry countdown, the failure, the note."""
+    def status_note(self, now: float | None = None, *, brief: bool = False) -> str:
+        """What a row says besides its figures: the retry countdown, the failure, the note.
+
+        ``brief`` leaves out the technical detail in parentheses (for narrow table cells).
+        """
         if self.state in RESENDABLE:
-            return self.reason
+            return gist(self.reason) if brief else self.reason
         if self.waiting:
             assert self.retry_at is not None
             now = time.monotonic() if now is None else now
             left = max(self.retry_at - now, 0.0)
             when = f"in {math.ceil(left)} s" if left > 0 else "now"
+            if brief:
+                return f"retrying {when}: {gist(self.last_error)}"
             return f"retrying {when}: {self.last_error} " \
                    f"(try {self.attempts + 1} of {self.max_attempts})"
         if self.state is ItemState.RUNNING and self.meter.rate is not None \
                 and self.meter.current() is None and self.bytes_sent < self.total:
             return "no bytes moving"
-        return self.note
+        return gist(self.note) if brief else self.note
 
     @property
     def eta_seconds(self) -> float | None:
@@ -222,6 +227,11 @@ class UploadItem:
             return None
         end = self.finished_at if self.finished_at is not None else time.monotonic()
         return end - self.started_at
+
+
+def gist(text: str) -> str:
+    """``cannot connect (ConnectError)`` → ``cannot connect``: the gist of a message."""
+    return text.split(" (", 1)[0]
 
 
 class _Retry(Exception):
@@ -352,6 +362,8 @@ class UploadBatch:
         #: the last failed request for an upload URL while it cannot reach o/DAILIES
         #: (empty once a URL arrives again)
         self.network_problem = ""
+        #: when an upload URL last arrived (``time.monotonic``): o/DAILIES was reachable
+        self.reached_at: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.started_at: float | None = None
         self.finished_at: float | None = None
@@ -543,6 +555,7 @@ class UploadBatch:
     def _end(self, item: UploadItem, state: ItemState, reason: str) -> None:
         item.state = state
         item.reason = redact(reason)
+        item.bytes_sent = 0  # a partial PUT leaves nothing on the storage
         if state is ItemState.FAILED:
             item.last_error = item.last_error or item.reason
         item.retry_at = None
@@ -553,7 +566,7 @@ class UploadBatch:
         item.state = ItemState.RUNNING
         item.started_at = time.monotonic()
         item.max_attempts = self.max_attempts
-        item.note = "asking for an upload URL"
+        item.note = "getting an upload URL"
         self._changed(force=True)
         last = ""
         while item.attempts < self.max_attempts:
@@ -579,7 +592,7 @@ class UploadBatch:
                     await asyncio.sleep(delay)
                 finally:
                     item.retry_at = None
-                item.note = "asking for a fresh upload URL"
+                item.note = "getting a fresh upload URL"
                 self._changed(force=True)
                 continue
             except _Fatal as exc:
@@ -602,11 +615,14 @@ class UploadBatch:
         except NetworkError as exc:
             self.network_problem = exc.message
             self._changed(force=True)
-            raise _Retry(f"cannot reach o/DAILIES: {exc.message}") from None
+            detail = exc.message.replace(" (", ": ", 1).removesuffix(")") \
+                if exc.message.endswith(")") else exc.message
+            raise _Retry(f"cannot reach o/DAILIES ({detail})") from None
         except ServerError as exc:
             raise _Retry(f"no upload URL ({exc})") from None
         except ApiError as exc:
             raise _Fatal(f"upload URL refused ({exc})") from None
+        self.reached_at = time.monotonic()
         if self.network_problem:
             self.network_problem = ""
             self._changed(force=True)
@@ -619,7 +635,7 @@ class UploadBatch:
         item.meter.update(item.bytes_sent, now)
         self._meter.update(self.bytes_sent, now)
         if item.bytes_sent >= item.total:
-            item.note = "all bytes sent; waiting for the storage to confirm"
+            item.note = "all sent; storage confirming"
             self._changed(force=True)
         else:
             self._changed()
