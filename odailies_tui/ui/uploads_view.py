@@ -7,8 +7,10 @@ Fed by a ``core.upload_center.UploadCenter`` through its listener hook: no polli
 
 from __future__ import annotations
 
+import math
 import os
 import shlex
+import time
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -25,22 +27,21 @@ from odailies_tui.api.errors import ApiError
 from odailies_tui.core import formatting as fmt
 from odailies_tui.core.upload_center import PlanResult, UploadCenter
 from odailies_tui.core.upload_plan import UploadPlan
-from odailies_tui.core.upload_run import ItemState, UploadItem
+from odailies_tui.core.upload_run import ItemState, UploadItem, gist
 from odailies_tui.ui.confirm import ConfirmScreen
 from odailies_tui.ui.widgets.fast_table import Cell, Column, FastTable
 
 if TYPE_CHECKING:
     from odailies_tui.core.session import Session
 
-#: the Note column (why a file waits or failed) wins space over Sent / size and Left:
-#: at 80 columns File, State, Progress, Rate and Note show; at 100 Left joins them
+#: the Note column (why a file waits or failed) wins space over Sent / size: at 80 columns
+#: File, State, Progress, Rate · left and Note show; Sent / size joins them past 100
 UPLOAD_COLUMNS = (
-    Column("file", "File", 20, priority=100, flex=True),
-    Column("state", "State", 9, priority=90),
+    Column("file", "File", 18, priority=100, flex=True),
+    Column("state", "State", 10, priority=90),
     Column("progress", "Progress", 13, priority=80),
-    Column("size", "Sent / size", 19, priority=40, justify="right"),
-    Column("rate", "Rate", 11, priority=70, justify="right"),
-    Column("left", "Left", 12, priority=50, justify="right"),
+    Column("size", "Sent / size", 21, priority=40, justify="right"),
+    Column("rate", "Rate · left", 16, priority=70, justify="right"),
     Column("note", "Note", 18, priority=65, flex=True),
 )
 
@@ -52,11 +53,26 @@ _STATE_STYLE = {ItemState.QUEUED: "dim", ItemState.RUNNING: "bold",
 def state_label(item: UploadItem) -> Text:
     """``running #2``, ``retrying``, ``failed``, ``cancelled``..."""
     if item.waiting:
-        return Text("retrying", style="bold yellow")
+        assert item.retry_at is not None
+        left = max(math.ceil(item.retry_at - time.monotonic()), 0)
+        return Text(f"retry {left} s" if left else "retrying", style="bold yellow")
     state = Text(str(item.state), style=_STATE_STYLE[item.state])
     if item.state is ItemState.RUNNING and item.attempts > 1:
         state.append(f" #{item.attempts}", style="yellow")
+    elif item.state is ItemState.FAILED and item.attempts > 1:
+        state.append(f" ×{item.attempts}")
     return state
+
+
+def row_note(item: UploadItem) -> str:
+    """The Note cell: the gist of why a file waits or failed, else what it is doing."""
+    if item.waiting:
+        return gist(item.last_error)
+    if item.state is ItemState.FAILED:
+        return gist(item.last_error or item.reason)
+    if item.state is ItemState.CANCELLED:
+        return "R sends it again"
+    return item.status_note(brief=True)
 
 
 def item_cells(item: UploadItem) -> dict[str, Cell]:
@@ -64,16 +80,23 @@ def item_cells(item: UploadItem) -> dict[str, Cell]:
     progress = f"{fmt.bar(item.fraction, 8)} {fmt.percent(item.fraction)}"
     note_style = {ItemState.FAILED: "red", ItemState.CANCELLED: "yellow",
                   ItemState.DONE: "dim"}.get(item.state, "yellow")
-    running = item.state is ItemState.RUNNING
     return {
         "file": item.dest,
         "state": state_label(item),
         "progress": progress,
         "size": f"{fmt.size(item.bytes_sent)} / {fmt.size(item.total)}",
-        "rate": fmt.rate(item.rate) if running or item.state is ItemState.DONE else "",
-        "left": fmt.duration(item.eta_seconds) if running else "",
-        "note": Text(item.status_note(), style=note_style),
+        "rate": _rate_left(item),
+        "note": Text(row_note(item), style=note_style),
     }
+
+
+def _rate_left(item: UploadItem) -> str:
+    """``62.5 MB/s 32s`` while running (``—`` when nothing moves), the average once done."""
+    if item.state is ItemState.DONE:
+        return fmt.rate(item.rate)
+    if item.state is not ItemState.RUNNING or item.rate is None:
+        return "—" if item.state is ItemState.RUNNING else ""
+    return f"{fmt.rate(item.rate)} {fmt.short_duration(item.eta_seconds)}"
 
 
 def summary_line(center: UploadCenter) -> str:
@@ -82,13 +105,13 @@ def summary_line(center: UploadCenter) -> str:
     warning = ""
     if problem:
         retrying = ", retrying" if center.active else ""
-        warning = f"[b red]cannot reach o/DAILIES: {escape(problem)}{retrying}[/]   "
+        warning = f"[b red]cannot reach o/DAILIES: {escape(gist(problem))}{retrying}[/] · "
     if not center.batches:
         return warning + ("No uploads yet. Press [b]n[/b] (or ctrl+p → Upload files…) to send "
                           "graded/LOG dailies, thumbnails and ALE files.")
     counts = " · ".join(f"{center.count(s)} {s}" for s in ItemState if center.count(s))
     total = f"{fmt.size(center.bytes_sent)} of {fmt.size(center.bytes_planned)}"
-    if center.active:
+    if center.active and center.rate:
         total += f" · {fmt.rate(center.rate)} · {fmt.duration(center.eta_seconds)} left"
     elif center.rate:
         total += f" · {fmt.rate(center.rate)}"
@@ -305,6 +328,7 @@ class UploadDialog(ModalScreen["UploadPlan | None"]):
     UploadDialog #upload-plan { height: auto; max-height: 20; }
     UploadDialog Horizontal { height: auto; }
     UploadDialog Button { margin: 0 1; }
+    UploadDialog #upload-go { width: auto; }
     """
 
     def __init__(self, center: UploadCenter) -> None:
@@ -366,9 +390,8 @@ class UploadDialog(ModalScreen["UploadPlan | None"]):
         else:
             assert self.plan is not None
             go.disabled = not self.plan.files
-            go.label = (f"Upload {len(self.plan.files)} good, skip {len(self.plan.refusals)} "
-                        "(ctrl+u)" if self.plan.refusals and self.plan.files
-                        else "Upload (ctrl+u)")
+            go.label = (f"Upload {len(self.plan.files)} good (ctrl+u)"
+                        if self.plan.refusals and self.plan.files else "Upload (ctrl+u)")
 
     @on(Button.Pressed, "#upload-go")
     def _go(self) -> None:
