@@ -72,6 +72,8 @@ def row_note(item: UploadItem) -> str:
         return gist(item.last_error or item.reason)
     if item.state is ItemState.CANCELLED:
         return "R sends it again"
+    if item.state is ItemState.DONE and item.attempts > 1:
+        return f"took {item.attempts} tries"
     return item.status_note(brief=True)
 
 
