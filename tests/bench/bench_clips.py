@@ -20,9 +20,11 @@ import argparse
 import asyncio
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -45,7 +47,38 @@ def paint_table(view: ClipsView) -> None:
         table.render_line(y)
 
 
-async def one_run(sim: Simulator, size: tuple[int, int]) -> dict[str, float]:
+@dataclass
+class RemoteSim:
+    """A simulator in its own process, as a real service would be (its JSON encoding then
+    does not compete with the app for the interpreter)."""
+
+    base_url: str
+    project_id: str
+    token: str
+    process: subprocess.Popen
+
+    @classmethod
+    def start(cls, clips: int) -> RemoteSim:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "odailies_tui", "sim", "--clips", str(clips), "--jobs", "12"],
+            stdout=subprocess.PIPE, text=True, cwd=str(Path(__file__).resolve().parents[2]))
+        assert process.stdout is not None
+        base_url = token = ""
+        for line in process.stdout:
+            if "http://" in line:
+                base_url = line.split()[-1]
+            if "token (r/w/up)" in line:
+                token = line.split()[-1]
+            if base_url and token:
+                break
+        return cls(base_url, "demo", token, process)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+async def one_run(sim: Simulator | RemoteSim, size: tuple[int, int]) -> dict[str, float]:
     connection = Connection(sim.base_url, sim.project_id, Secret(sim.token), label="bench")
     session = Session(connection, interval=1000.0)
     app = ODailiesApp(session, start_view="clips")
@@ -129,11 +162,18 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clips", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the simulator inside the benchmark's process (slower: its "
+                             "JSON encoding then competes with the app)")
     args = parser.parse_args()
     os.environ["ODAILIES_STATE_DIR"] = tempfile.mkdtemp(prefix="bench-clips-")
     t = time.perf_counter()
-    sim = Simulator(clips=args.clips, realtime=False, jobs=12).start(port=0)
-    print(f"simulator with {args.clips:,} clips ready in {ms(time.perf_counter() - t)}")
+    sim: Simulator | RemoteSim = (
+        Simulator(clips=args.clips, realtime=False, jobs=12).start(port=0) if args.in_process
+        else RemoteSim.start(args.clips))
+    where = "in this process" if args.in_process else "in its own process"
+    print(f"simulator ({where}) with {args.clips:,} clips ready in "
+          f"{ms(time.perf_counter() - t)}")
     results: dict[str, list[float]] = {}
     try:
         for _ in range(args.runs):
