@@ -330,11 +330,8 @@ class JobsView(Vertical):
         if (result.added or result.removed or table.row_count != len(self.board.order)
                 or (filtered and (result.changed or result.full))):
             self._show_rows()
-        if len(result.changed) > max(table.size.height, 8):
-            table.refresh_rows()  # one repaint beats hundreds of row-by-row ones
-        else:
-            for job_id in result.changed:
-                table.refresh_row(job_id)
+        # only on-screen lines whose cells really changed are repainted
+        table.refresh_changed(result.changed)
         self._restyle()
         if result.ok:
             self.query_one(ThroughputGraph).update_graph()

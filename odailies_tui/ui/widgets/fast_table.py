@@ -8,7 +8,7 @@ the terminal is narrow.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -115,6 +115,7 @@ class FastTable(ScrollView, can_focus=True):
         self._widths: list[int] = [c.width for c in columns]
         self._layout_width = -1
         self._styles: tuple[Style, Style, Style, Style] | None = None
+        self._size_key: tuple[object, ...] | None = None
         #: shown (dim) in the first row while there are no rows, e.g. "no jobs match"
         self.empty_text = ""
 
@@ -167,7 +168,30 @@ class FastTable(ScrollView, can_focus=True):
             return
         y = index + 1 - int(self.scroll_offset.y)
         if 1 <= y < self.size.height:
-            self.refresh_lines(y, 1)
+            self.refresh_lines(index + 1, 1)  # takes virtual lines: it subtracts the scroll
+
+    def refresh_changed(self, keys: Iterable[RowKey]) -> int:
+        """Re-render rows whose data may have changed, repainting only the on-screen lines
+        whose rendered cells really differ (a running job's row often looks the same from
+        one poll to the next). Returns how many lines were repainted."""
+        width = self.size.width
+        first = int(self.scroll_offset.y)
+        last = first + self.size.height - 1  # rows [first, last) are on screen
+        index_of = self._index
+        cache = self._cache
+        repainted = 0
+        for key in keys:
+            index = index_of.get(key)
+            if index is None or not first <= index < last or width <= 0:
+                cache.pop(key, None)
+                continue
+            old = cache.pop(key, None)
+            new = self._render_row(key, index)
+            cache[key] = new
+            if old is None or new != old:
+                self.refresh_lines(index + 1, 1)
+                repainted += 1
+        return repainted
 
     def refresh_rows(self, keys: Sequence[RowKey] | None = None) -> None:
         """Re-render some rows, or every row when ``keys`` is None."""
@@ -236,6 +260,17 @@ class FastTable(ScrollView, can_focus=True):
             self.refresh()
 
     # -- layout -----------------------------------------------------------------------------
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size,
+                      layout: bool = True) -> bool:
+        # ScrollView compares the container size the compositor passes (scrollbar excluded)
+        # with its own (scrollbar included), so every screen layout (a toast coming or going)
+        # would rebuild and repaint the scrollbar; skip when nothing it depends on changed.
+        key = (size, container_size, self.virtual_size, self.show_vertical_scrollbar)
+        if key == self._size_key and size == self._size:
+            return False
+        self._size_key = key
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._keys) + 1)
@@ -339,6 +374,14 @@ class FastTable(ScrollView, can_focus=True):
         cached = self._cache.get(key)
         if cached is not None:
             return cached
+        strip = self._render_row(key, index)
+        self._cache[key] = strip
+        return strip
+
+    def _render_row(self, key: RowKey, index: int) -> Strip:
+        """Row ``key`` (at ``index``) as a line, with its row and cursor styles."""
+        self._layout(self.size.width)
+        base, _header, cursor, cursor_blur = self._paint_styles()
         style = base
         if self._row_style is not None:
             extra = self._row_style(key)
@@ -346,6 +389,4 @@ class FastTable(ScrollView, can_focus=True):
                 style = style + (Style.parse(extra) if isinstance(extra, str) else extra)
         if index == self._cursor:
             style = style + (cursor if self.has_focus else cursor_blur)
-        strip = self._line(self._row_cells(key), style).crop(0, width)
-        self._cache[key] = strip
-        return strip
+        return self._line(self._row_cells(key), style).crop(0, self.size.width)
