@@ -130,10 +130,7 @@ def resolve_connection(args: argparse.Namespace) -> Connection:
         token, _ = credentials.resolve_token(target.project_id)
     except credentials.KeyringUnavailable as exc:
         raise KeyringUnusable(exc, target.project_id) from None
-    if not token:
-        raise _no_token(target.project_id)
-    return Connection(base_url=target.base_url, project_id=target.project_id, token=token,
-                      label=target.label)
+    return _connection(target, token)
 
 
 async def aresolve_connection(args: argparse.Namespace) -> Connection:
@@ -143,6 +140,10 @@ async def aresolve_connection(args: argparse.Namespace) -> Connection:
         token, _ = await credentials.aresolve_token(target.project_id)
     except credentials.KeyringUnavailable as exc:
         raise KeyringUnusable(exc, target.project_id) from None
+    return _connection(target, token)
+
+
+def _connection(target: Target, token: Secret | None) -> Connection:
     if not token:
         raise _no_token(target.project_id)
     return Connection(base_url=target.base_url, project_id=target.project_id, token=token,

@@ -176,11 +176,6 @@ def _backend() -> Any:
     return backend
 
 
-def backend_name(timeout: float | None = None) -> str:
-    """The name of the keyring backend in use (raises KeyringUnavailable)."""
-    return _run_limited(lambda: type(_backend()).__name__, timeout)
-
-
 # -- sync API (CLI) -------------------------------------------------------------------------
 
 def _get(project_id: str) -> Secret | None:

@@ -136,11 +136,6 @@ def settings_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / FILE_NAME
 
 
-def config_dir() -> Path:
-    """The directory holding the settings file."""
-    return settings_path().parent
-
-
 def state_dir(*, create: bool = True) -> Path:
     """Directory for state such as the edit journal (``ODAILIES_STATE_DIR`` overrides)."""
     override = os.environ.get(ENV_STATE_DIR, "").strip()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from odailies_tui.api.redact import redact
@@ -57,12 +57,6 @@ class AlertPolicy:
             except ValueError as exc:
                 problems.append(f"alerts.{key}: {exc}")
         return policy, problems
-
-    def to_mapping(self) -> dict[str, Any]:
-        """The policy as a settings mapping."""
-        data = asdict(self)
-        data["outcomes"] = list(self.outcomes)
-        return data
 
     def alerts_on(self, outcome: str) -> bool:
         return outcome in self.outcomes

@@ -17,7 +17,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote
@@ -481,11 +481,6 @@ class Simulator:
     def add_job(self, **fields: object) -> str:
         """Test helper: insert a job (the newest); returns its id."""
         return self._state.add_job(**fields)
-
-    def job_activity(self, job_id: str) -> datetime:
-        """When the job last changed (server clock); never served over HTTP."""
-        with self.lock:
-            return datetime.fromtimestamp(self._state.meta[job_id].activity, UTC)
 
     def add_token(self, token: str, perms: set[str]) -> None:
         """Accept ``token`` with ``perms`` (a subset of read, write, upload)."""

@@ -14,6 +14,7 @@ import platformdirs
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.timer import Timer
@@ -265,7 +266,7 @@ class ODailiesApp(App[None]):
     def _jobs_view(self) -> JobsView | None:
         try:
             return self.main_screen.query_one(JobsView)
-        except Exception:
+        except NoMatches:  # first run: no session, no views yet
             return None
 
     def action_refresh_jobs(self) -> None:
